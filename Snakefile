@@ -1,0 +1,27 @@
+# ffnscope: detector/combinator analyses of FFN sublayers in multilingual causal LMs.
+# Stages: test sets -> snapshots (GPU) -> per-layer metrics (CPU) -> tables -> figures.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/testsets.smk"
+include: "rules/models.smk"
+include: "rules/snapshots.smk"
+include: "rules/metrics.smk"
+include: "rules/figures.smk"
+
+
+localrules:
+    metric_tables,
+    all,
+
+
+rule all:
+    default_target: True
+    input:
+        all_tables(),
+        all_figures(),

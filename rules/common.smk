@@ -1,0 +1,113 @@
+# Config validation, wildcard constraints, path builders and input functions.
+import re
+from dataclasses import dataclass
+
+from snakemake.utils import validate
+
+validate(config, schema="../config/schema.yaml")
+
+TESTSETS = {t["name"]: t for t in config["testsets"]}
+METHOD = config["metrics"]["method"]
+SNAP = config["snapshot"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    path: str
+    revision: str
+    n_layers: int
+    layers: tuple
+    gguf_package: str
+    size_gb: float
+
+
+
+def rule_id(name):
+    """A config name as a Python identifier, for per-model and per-test-set rule names."""
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def _model_spec(entry):
+    layers = tuple(entry.get("layers") or range(entry["n_layers"]))
+    bad = [l for l in layers if l >= entry["n_layers"]]
+    if bad:
+        raise ValueError(f"config models[name={entry['name']}].layers: {bad} >= n_layers {entry['n_layers']}")
+    gguf = entry.get("gguf_package", "")
+    return ModelSpec(
+        name=entry["name"],
+        path=f"resources/models/{entry['name']}" if gguf else entry["path"],
+        revision=entry.get("revision", ""),
+        n_layers=entry["n_layers"],
+        layers=layers,
+        gguf_package=gguf,
+        size_gb=entry.get("size_gb", 1.0),
+    )
+
+
+MODELS = {m["name"]: _model_spec(m) for m in config["models"]}
+SIDES = [(t, lang) for t in TESTSETS for lang in TESTSETS[t]["langs"]]
+
+
+wildcard_constraints:
+    testset="|".join(map(re.escape, TESTSETS)),
+    model="|".join(map(re.escape, MODELS)),
+    layer=r"\d+",
+    lang=r"[A-Za-z0-9_-]+",
+
+
+def layer_tag(layer):
+    return f"{int(layer):02d}"
+
+
+def sentences_path(testset, lang):
+    return f"results/testsets/{testset}/{lang}.txt"
+
+
+def shard_path(model, testset, lang, layer):
+    return f"results/snapshots/{model}/{testset}/{lang}/layer{layer_tag(layer)}.h5"
+
+
+def layer_stats_path(model, testset, lang, layer):
+    return f"results/metrics/{model}/{METHOD}/{testset}/{lang}/layer{layer_tag(layer)}.tsv"
+
+
+def table_path(model, table):
+    return f"results/tables/{model}/{table}.tsv"
+
+
+def all_tables():
+    return [table_path(m, t) for m in MODELS for t in ("activation_frequency", "flatness")]
+
+
+def testset_source(testset, lang):
+    if config["data"]["source"] == "sacrebleu":
+        return f"resources/testsets/{testset}/{lang}.txt"
+    return f"{config['data']['local_dir']}/{TESTSETS[testset]['dir']}/{lang}.txt"
+
+
+def model_input(model):
+    """The converted directory for GGUF models; nothing for hub ids (fetched by the job)."""
+    spec = MODELS[model]
+    return [spec.path] if spec.gguf_package else []
+
+
+def snapshot_mem_mb(spec, attempt):
+    return int((4000 + 3000 * spec.size_gb) * attempt)
+
+
+FIGURES = {
+    "fig02": {"stem": "fig02_activation_frequency_detectors", "table": "activation_frequency", "sublayer": "detector"},
+    "fig03": {"stem": "fig03_activation_frequency_combinators", "table": "activation_frequency", "sublayer": "combinator"},
+    "fig04": {"stem": "fig04_flatness_detectors", "table": "flatness", "sublayer": "detector"},
+    "fig06": {"stem": "fig06_flatness_combinators", "table": "flatness", "sublayer": "combinator"},
+}
+FIGURE_FORMATS = config["figures"]["formats"]
+
+
+def figure_paths(fig):
+    return [f"results/figures/{FIGURES[fig]['stem']}.{ext}" for ext in FIGURE_FORMATS]
+
+
+def all_figures():
+    return [path for fig in FIGURES for path in figure_paths(fig)]

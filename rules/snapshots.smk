@@ -1,0 +1,36 @@
+# Snapshots: one GPU job per (model, test set, language) writes one HDF5 shard per layer.
+# One rule per model, because each model has its own list of layer shards.
+
+
+for _m in MODELS.values():
+
+    rule:
+        name:
+            f"snapshot_{rule_id(_m.name)}"
+        input:
+            sentences=sentences_path("{testset}", "{lang}"),
+            model=model_input(_m.name),
+        output:
+            [shard_path(_m.name, "{testset}", "{lang}", layer) for layer in _m.layers],
+        params:
+            model=_m.name,
+            model_path=_m.path,
+            revision=_m.revision,
+            n_layers=_m.n_layers,
+            layers=list(_m.layers),
+            prefixes=config["prefixes"],
+            snapshot=SNAP,
+        conda:
+            "../envs/snapshot.yaml"
+        log:
+            f"logs/snapshot/{_m.name}/{{testset}}_{{lang}}.log",
+        benchmark:
+            f"benchmarks/snapshot/{_m.name}/{{testset}}_{{lang}}.tsv"
+        threads: 4
+        resources:
+            gpu=1,
+            slurm_partition=config["cluster"]["gpu_partition"],
+            mem_mb=lambda wildcards, attempt, spec=_m: snapshot_mem_mb(spec, attempt),
+            runtime=lambda wildcards, attempt, spec=_m: int((20 + 30 * spec.size_gb) * attempt),
+        script:
+            "../workflow/scripts/snapshot.py"

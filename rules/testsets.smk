@@ -1,0 +1,47 @@
+# Test sets: (download ->) alignment check, §3.1 cleaning, seeded sampling.
+# One rule per test set, because its two sides are written by one job.
+
+
+for _ts in TESTSETS.values():
+    _src, _ref = _ts["langs"]
+
+    if config["data"]["source"] == "sacrebleu":
+
+        rule:
+            """Online only: fetch one test set's source and reference sides with sacrebleu."""
+            name:
+                f"download_{rule_id(_ts['name'])}"
+            output:
+                src=testset_source(_ts["name"], _src),
+                ref=testset_source(_ts["name"], _ref),
+            params:
+                test=_ts["sacrebleu"]["test"],
+                langpair=_ts["sacrebleu"]["langpair"],
+            conda:
+                "../envs/analysis.yaml"
+            log:
+                f"logs/download_testset/{_ts['name']}.log",
+            shell:
+                "(sacrebleu -t {params.test} -l {params.langpair} --echo src > {output.src}.tmp"
+                " && sacrebleu -t {params.test} -l {params.langpair} --echo ref > {output.ref}.tmp"
+                " && mv {output.src}.tmp {output.src} && mv {output.ref}.tmp {output.ref}) 2> {log}"
+
+    rule:
+        """Check the two sides are aligned, clean them (§3.1) and sample the same lines."""
+        name:
+            f"prepare_{rule_id(_ts['name'])}"
+        input:
+            [testset_source(_ts["name"], lang) for lang in _ts["langs"]],
+        output:
+            sentences=[sentences_path(_ts["name"], lang) for lang in _ts["langs"]],
+            lines=f"results/testsets/{_ts['name']}/line_numbers.txt",
+        params:
+            langs=_ts["langs"],
+            n_sentences=config["sampling"]["n_sentences"],
+            seed=config["sampling"]["seed"],
+        conda:
+            "../envs/analysis.yaml"
+        log:
+            f"logs/prepare_testset/{_ts['name']}.log",
+        script:
+            "../workflow/scripts/prepare_testset.py"

@@ -1,0 +1,102 @@
+"""HDF5 snapshot shards: one file per (model, test set, language, layer).
+
+Datasets (rows = prefixes, in sentence order then token position):
+  detector        [n_prefixes, ffn_dim]  input of the FFN's second linear sublayer
+  combinator      [n_prefixes, d_model]  output of the FFN's second linear sublayer
+  sentence_index  [n_prefixes] int32     0-based index into the test set's sentence file
+  token_position  [n_prefixes] int32     position of the prefix's last token in the sentence
+Attributes describe how the shard was made (see `snapshot.shard_attributes`).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Iterator
+
+import h5py
+import numpy as np
+
+from .atomic import atomic_path
+
+SUBLAYERS = ("detector", "combinator")
+STORAGE_DTYPES = ("float16", "float32")
+COMPRESSIONS = ("lzf", "gzip", "none")
+_CHUNK_BYTES = 1 << 20  # ~1 MiB chunks: h5py's default chunk cache size
+
+
+def _chunk_rows(n_rows: int, width: int, itemsize: int) -> int:
+    return max(1, min(n_rows, _CHUNK_BYTES // (width * itemsize)))
+
+
+class ShardSet:
+    """Writes one shard per layer, each to a temporary name renamed into place only when
+    every layer is complete (`close` on success), so a killed job leaves no shard behind."""
+
+    def __init__(self, paths: dict[int, str | Path], n_rows: int, storage_dtype: str,
+                 compression: str, attrs: dict[int, dict]):
+        if storage_dtype not in STORAGE_DTYPES:
+            raise ValueError(f"snapshot.storage_dtype must be one of {STORAGE_DTYPES}, got {storage_dtype!r}")
+        if compression not in COMPRESSIONS:
+            raise ValueError(f"snapshot.compression must be one of {COMPRESSIONS}, got {compression!r}")
+        self.n_rows, self.dtype = n_rows, np.dtype(storage_dtype)
+        self.compression = None if compression == "none" else compression
+        self._stack = ExitStack()
+        self.files: dict[int, h5py.File] = {}
+        for layer, path in paths.items():
+            tmp = self._stack.enter_context(atomic_path(path))
+            f = self._stack.enter_context(h5py.File(tmp, "w"))
+            f.attrs.update(attrs[layer])
+            self.files[layer] = f
+
+    def __enter__(self) -> "ShardSet":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.__exit__(*exc)
+
+    def _dataset(self, f: h5py.File, name: str, width: int) -> h5py.Dataset:
+        if name not in f:
+            f.create_dataset(
+                name, shape=(self.n_rows, width), dtype=self.dtype,
+                chunks=(_chunk_rows(self.n_rows, width, self.dtype.itemsize), width),
+                compression=self.compression,
+            )
+        return f[name]
+
+    def write(self, start: int, rows: dict[int, dict[str, np.ndarray]],
+              sentence_index: np.ndarray, token_position: np.ndarray) -> None:
+        """Write rows [start, start + len) of every layer's shard."""
+        stop = start + len(sentence_index)
+        for layer, f in self.files.items():
+            for name in SUBLAYERS:
+                values = rows[layer][name]
+                self._dataset(f, name, values.shape[1])[start:stop] = values
+            for name, values in (("sentence_index", sentence_index), ("token_position", token_position)):
+                if name not in f:
+                    f.create_dataset(name, shape=(self.n_rows,), dtype=np.int32)
+                f[name][start:stop] = values
+
+
+def read_attrs(path: str | Path) -> dict:
+    with h5py.File(path, "r") as f:
+        return dict(f.attrs)
+
+
+def n_rows(path: str | Path) -> int:
+    with h5py.File(path, "r") as f:
+        return int(f["sentence_index"].shape[0])
+
+
+def iter_chunks(path: str | Path, dataset: str, chunk_rows: int = 4096) -> Iterator[np.ndarray]:
+    """Yield consecutive row blocks of one dataset as float32, so metric jobs hold at most
+    `chunk_rows` rows in memory whatever the shard size."""
+    with h5py.File(path, "r") as f:
+        data = f[dataset]
+        for start in range(0, data.shape[0], chunk_rows):
+            yield data[start:start + chunk_rows].astype(np.float32)
+
+
+def read_dataset(path: str | Path, dataset: str) -> np.ndarray:
+    with h5py.File(path, "r") as f:
+        return f[dataset][...]

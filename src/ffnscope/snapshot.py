@@ -1,0 +1,208 @@
+"""Capturing detector and combinator activations at every prefix, one forward pass per sentence.
+
+Sentences are processed in windows of consecutive sentences (bounded memory); inside a
+window they are sorted by length and batched under a token budget, so padding is small and
+long sentences never blow up a batch. Batches are right-padded: causal attention keeps the
+real tokens' activations independent of the padding, and absolute positions (XGLM) stay
+correct. Only the decoder stack runs: no LM head, and the pass stops after the last layer
+analysed. Captured rows leave the device at once, in the storage dtype, and a writer thread
+stores one window while the next one is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from . import __version__
+from .models import LoadedModel
+from .prefixes import EncodedSentence, encode_sentence
+from .shards import ShardSet
+
+
+class _StopForward(Exception):
+    """Raised by the hook of the last analysed layer: the layers above are never run."""
+
+
+@dataclass(frozen=True)
+class SnapshotSettings:
+    unit: str = "word"
+    variant: str = "paper"
+    storage_dtype: str = "float16"
+    compression: str = "lzf"
+    token_budget: int = 4096  # padded tokens per forward batch
+    window_mb: int = 512  # captured rows held in memory before they are written
+
+
+def config_hash(settings: dict) -> str:
+    """Short stable hash of the settings that determine a shard's contents."""
+    blob = json.dumps(settings, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def check_layers(loaded: LoadedModel, n_layers: int, layers: list[int], model_name: str) -> None:
+    actual = len(loaded.adapter.decoder_layers(loaded.base))
+    if actual != n_layers:
+        raise ValueError(
+            f"config models[name={model_name}].n_layers is {n_layers} but the model has {actual} layers"
+        )
+    bad = [layer for layer in layers if not 0 <= layer < actual]
+    if bad:
+        raise ValueError(f"config models[name={model_name}].layers has out-of-range layers {bad}")
+
+
+def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> list[EncodedSentence]:
+    return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
+
+
+def batches(lengths: list[int], token_budget: int) -> list[list[int]]:
+    """Group indices into batches, longest first, so that batch_size * longest <= budget
+    (a single sentence longer than the budget forms its own batch)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if out and (len(out[-1]) + 1) * lengths[out[-1][0]] <= token_budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
+def windows(row_counts: list[int], max_rows: int) -> list[range]:
+    """Consecutive sentence ranges holding at most `max_rows` rows (at least one sentence)."""
+    out, start, rows = [], 0, 0
+    for i, count in enumerate(row_counts):
+        if i > start and rows + count > max_rows:
+            out.append(range(start, i))
+            start, rows = i, 0
+        rows += count
+    if row_counts:
+        out.append(range(start, len(row_counts)))
+    return out
+
+
+def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list[np.ndarray],
+                   layers: list[int], buffers: dict[int, dict[str, np.ndarray]],
+                   storage: torch.dtype) -> None:
+    """One forward pass over a right-padded batch; hooks copy the prefix rows of every
+    analysed layer into `buffers` at row indices `dest[i]` of sentence i."""
+    width = max(len(s.input_ids) for s in sents)
+    pad_id = loaded.tokenizer.pad_token_id or 0
+    ids = torch.full((len(sents), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sents), width), dtype=torch.long)
+    for b, s in enumerate(sents):
+        ids[b, : len(s.input_ids)] = torch.tensor(s.input_ids)
+        mask[b, : len(s.input_ids)] = 1
+    b_idx = torch.tensor([b for b, s in enumerate(sents) for _ in s.positions], device=loaded.device)
+    p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
+    rows = np.concatenate(dest)
+    last = max(layers)
+
+    def hook_for(layer: int):
+        def hook(module, inputs, output):
+            for name, tensor in (("detector", inputs[0]), ("combinator", output)):
+                buffers[layer][name][rows] = tensor[b_idx, p_idx].to(storage).cpu().numpy()
+            if layer == last:
+                raise _StopForward
+        return hook
+
+    decoder_layers = loaded.adapter.decoder_layers(loaded.base)
+    handles = [loaded.adapter.second_linear_of(decoder_layers[layer]).register_forward_hook(hook_for(layer))
+               for layer in layers]
+    try:
+        loaded.base(input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device), use_cache=False)
+    except _StopForward:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype) -> dict:
+    return {layer: {name: np.empty((n_rows, dim), dtype=dtype) for name, dim in dims.items()}
+            for layer in layers}
+
+
+def ffn_dims(loaded: LoadedModel) -> dict[str, int]:
+    """Width of the detector (W2 input) and combinator (W2 output) vectors, from a probe pass."""
+    layer = loaded.adapter.decoder_layers(loaded.base)[0]
+    seen = {}
+
+    def hook(module, inputs, output):
+        seen["detector"], seen["combinator"] = inputs[0].shape[-1], output.shape[-1]
+        raise _StopForward
+
+    handle = loaded.adapter.second_linear_of(layer).register_forward_hook(hook)
+    try:
+        loaded.base(input_ids=torch.tensor([[loaded.tokenizer.pad_token_id or 0]], device=loaded.device))
+    except _StopForward:
+        pass
+    finally:
+        handle.remove()
+    return seen
+
+
+@torch.inference_mode()
+def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
+             out_paths: dict[int, str | Path], settings: SnapshotSettings,
+             attrs: dict, progress: TextIO | None = None) -> int:
+    """Write one shard per layer in `out_paths` for `sentences`; returns the prefix count.
+    A progress bar goes to `progress` (e.g. the job's log file) when given."""
+    encoded = encode_all(loaded.tokenizer, sentences, settings)
+    counts = [len(s.positions) for s in encoded]
+    n_rows = sum(counts)
+    if n_rows == 0:
+        raise ValueError("no prefixes to capture: every sentence is empty for this prefix setting")
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    dims = ffn_dims(loaded)
+    storage = getattr(torch, settings.storage_dtype)
+    row_bytes = sum(dims.values()) * np.dtype(settings.storage_dtype).itemsize * len(layers)
+    max_rows = max(1, settings.window_mb * (1 << 20) // row_bytes)
+    per_layer = {layer: {**attrs, "layer": layer, **{
+        f"{role}_module": name for role, name in loaded.adapter.module_names(layer).items()}}
+        for layer in layers}
+    bar = tqdm(total=len(sentences), unit="sent", file=progress, disable=progress is None, mininterval=5)
+    with ShardSet(out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer) as shards, \
+            ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for window in windows(counts, max_rows):
+            start, stop = int(offsets[window.start]), int(offsets[window.stop])
+            buffers = _window_buffers(layers, stop - start, dims, np.dtype(settings.storage_dtype))
+            for batch in batches([len(encoded[i].input_ids) for i in window], settings.token_budget):
+                sents = [encoded[window.start + i] for i in batch]
+                dest = [np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start)
+                        for i in batch]
+                _capture_batch(loaded, sents, dest, layers, buffers, storage)
+                bar.update(len(batch))
+            sentence_index = np.repeat(np.arange(window.start, window.stop), counts[window.start:window.stop])
+            token_position = np.array([p for i in window for p in encoded[i].positions], dtype=np.int32)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(shards.write, start, buffers, sentence_index, token_position)
+        pending.result()
+    bar.close()
+    return n_rows
+
+
+def shard_attributes(*, model: str, model_path: str, revision: str, testset: str, lang: str,
+                     n_sentences: int, settings: SnapshotSettings, loaded: LoadedModel,
+                     hash_of_config: str) -> dict:
+    """Attributes shared by every layer shard of one snapshot job."""
+    return {
+        "model": model, "model_path": model_path, "model_revision": revision,
+        "testset": testset, "lang": lang, "n_sentences": n_sentences,
+        "prefix_unit": settings.unit, "prefix_variant": settings.variant,
+        "storage_dtype": settings.storage_dtype, "compression": settings.compression,
+        "compute_dtype": str(loaded.dtype).removeprefix("torch."), "device": loaded.device.type,
+        "detector": "input of the FFN's second linear sublayer (post-activation)",
+        "combinator": "output of the FFN's second linear sublayer",
+        "ffnscope_version": __version__, "config_hash": hash_of_config,
+    }

@@ -1,0 +1,12 @@
+"""Rule script: draw one paper figure from the per-model tables."""
+import pandas as pd
+
+from ffnscope.plots import plot_activation_frequency, plot_flatness
+
+p = snakemake.params
+df = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input], ignore_index=True)
+sides = p.sides or None
+if p.kind == "activation_frequency":
+    plot_activation_frequency(df, p.sublayer, list(snakemake.output), sides=sides)
+else:
+    plot_flatness(df, p.sublayer, list(snakemake.output), value=p.flatness_value, sides=sides)
