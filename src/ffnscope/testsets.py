@@ -19,21 +19,29 @@ class TestSetError(ValueError):
     __test__ = False  # not a pytest test class despite the name
 
 
+# Sentence-terminal marks that survive cleaning when they end a sentence.
+FINAL_MARKS = frozenset(".!?…;:।॥。！？")
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
+
+
 def clean_sentence(text: str) -> str:
     """Remove all punctuation except a final mark, and normalise whitespace (paper §3.1).
 
     "Elementary, my dear Watson." -> "Elementary my dear Watson."
-    Punctuation is every Unicode category P* character. A punctuation character at the very
-    end of the sentence (after trailing whitespace is stripped) is kept; runs of final marks
-    such as "?!" or '."' keep only their last character.
+    Punctuation is every Unicode category P* character. In the run of punctuation that ends
+    the sentence, the last sentence-terminal mark (`FINAL_MARKS`) is kept: 'he said "no."'
+    keeps the period, "what?!" keeps "!", and a closing bracket or quote alone is dropped.
     """
     text = " ".join(text.split())
-    final = text[-1] if text and unicodedata.category(text[-1]).startswith("P") else ""
-    kept = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
-    kept = " ".join(kept.split())
-    if not kept:
-        return ""
-    return kept + final
+    tail = len(text)
+    while tail and _is_punct(text[tail - 1]):
+        tail -= 1
+    final = next((ch for ch in reversed(text[tail:]) if ch in FINAL_MARKS), "")
+    kept = " ".join("".join(ch for ch in text if not _is_punct(ch)).split())
+    return kept + final if kept else ""
 
 
 def read_lines(path: str | Path) -> list[str]:

@@ -1,0 +1,85 @@
+import pytest
+
+from ffnscope.testsets import TestSetError, clean_sentence, sample_testset
+
+
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("Elementary, my dear Watson.", "Elementary my dear Watson."),
+        ('He said: "no" -- twice!', "He said no twice!"),
+        ("Wait... what?!", "Wait what!"),
+        ('He said "no."', "He said no."),
+        ("  spaces   everywhere  ", "spaces everywhere"),
+        ("Die U.S.-Regierung (2014)", "Die USRegierung 2014"),
+        ("यह एक वाक्य है।", "यह एक वाक्य है।"),  # Devanagari danda is punctuation: kept as final mark
+        ("?!", ""),
+        ("", ""),
+    ],
+)
+def test_clean_sentence(raw, cleaned):
+    assert clean_sentence(raw) == cleaned
+
+
+def write(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_misaligned_empty_line_names_file_and_line(tmp_path):
+    a = write(tmp_path, "cs.txt", ["jedna", "", "tri"])
+    b = write(tmp_path, "en.txt", ["one", "two", "three"])
+    with pytest.raises(TestSetError, match=rf"{a}:2: empty line where {b}:2 has text"):
+        sample_testset({"cs": a, "en": b}, 2, seed=0)
+
+
+def test_line_count_mismatch(tmp_path):
+    a = write(tmp_path, "cs.txt", ["jedna", "dva"])
+    b = write(tmp_path, "en.txt", ["one"])
+    with pytest.raises(TestSetError, match=r"cs.txt has 2 lines but .*en.txt has 1"):
+        sample_testset({"cs": a, "en": b}, 1, seed=0)
+
+
+def test_invalid_utf8_names_line(tmp_path):
+    a = tmp_path / "cs.txt"
+    a.write_bytes(b"ok\nbad \xff here\n")
+    b = write(tmp_path, "en.txt", ["ok", "fine"])
+    with pytest.raises(TestSetError, match=rf"{a}:2: not valid UTF-8"):
+        sample_testset({"cs": a, "en": b}, 1, seed=0)
+
+
+def test_missing_file(tmp_path):
+    b = write(tmp_path, "en.txt", ["ok"])
+    with pytest.raises(TestSetError, match="not found"):
+        sample_testset({"cs": tmp_path / "nope.txt", "en": b}, 1, seed=0)
+
+
+def test_sampling_is_seeded_parallel_and_in_source_order(tmp_path):
+    n = 50
+    a = write(tmp_path, "de.txt", [f"Satz Nummer {i}." for i in range(n)])
+    b = write(tmp_path, "en.txt", [f"Sentence number {i}." for i in range(n)])
+    first = sample_testset({"de": a, "en": b}, 10, seed=7)
+    again = sample_testset({"de": a, "en": b}, 10, seed=7)
+    other = sample_testset({"de": a, "en": b}, 10, seed=8)
+    assert first == again
+    assert first.line_numbers != other.line_numbers
+    assert first.line_numbers == sorted(first.line_numbers)
+    for line, de, en in zip(first.line_numbers, first.sentences["de"], first.sentences["en"]):
+        assert de == f"Satz Nummer {line - 1}." and en == f"Sentence number {line - 1}."
+
+
+def test_lines_empty_after_cleaning_are_not_eligible(tmp_path):
+    a = write(tmp_path, "fr.txt", ["Bonjour.", "...", "Merci"])
+    b = write(tmp_path, "en.txt", ["Hello.", "Yes.", "Thanks"])
+    sample = sample_testset({"fr": a, "en": b}, 10, seed=0)
+    assert sample.line_numbers == [1, 3]
+    assert sample.sentences == {"fr": ["Bonjour.", "Merci"], "en": ["Hello.", "Thanks"]}
+
+
+def test_real_wmt14_sample(shared_data):
+    pair = shared_data / "wmt14" / "hi-en"
+    sample = sample_testset({"hi": pair / "hi.txt", "en": pair / "en.txt"}, 5, seed=1)
+    assert len(sample.sentences["hi"]) == len(sample.sentences["en"]) == 5
+    raw_en = (pair / "en.txt").read_text(encoding="utf-8").splitlines()
+    assert [clean_sentence(raw_en[n - 1]) for n in sample.line_numbers] == sample.sentences["en"]
