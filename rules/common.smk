@@ -97,12 +97,22 @@ def snapshot_mem_mb(spec, attempt):
 
 
 FIGURES = {
-    "fig02": {"stem": "fig02_activation_frequency_detectors", "table": "activation_frequency", "sublayer": "detector"},
-    "fig03": {"stem": "fig03_activation_frequency_combinators", "table": "activation_frequency", "sublayer": "combinator"},
-    "fig04": {"stem": "fig04_flatness_detectors", "table": "flatness", "sublayer": "detector"},
-    "fig06": {"stem": "fig06_flatness_combinators", "table": "flatness", "sublayer": "combinator"},
+    "fig02": {"stem": "fig02_activation_frequency_detectors", "table": "activation_frequency",
+              "sublayer": "detector", "settings": ["sides"]},
+    "fig03": {"stem": "fig03_activation_frequency_combinators", "table": "activation_frequency",
+              "sublayer": "combinator", "settings": ["sides"]},
+    "fig04": {"stem": "fig04_flatness_detectors", "table": "flatness",
+              "sublayer": "detector", "settings": ["sides", "flatness_value"]},
+    "fig06": {"stem": "fig06_flatness_combinators", "table": "flatness",
+              "sublayer": "combinator", "settings": ["sides", "flatness_value"]},
 }
 FIGURE_FORMATS = config["figures"]["formats"]
+
+
+def figure_settings(fig):
+    """Only the settings a figure uses become its params, so changing one re-runs only the
+    figures that read it."""
+    return {key: config["figures"][key] for key in FIGURES[fig]["settings"]}
 
 
 def figure_paths(fig):

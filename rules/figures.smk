@@ -17,8 +17,7 @@ for _fig, _spec in FIGURES.items():
         params:
             kind=_spec["table"],
             sublayer=_spec["sublayer"],
-            sides=config["figures"]["sides"],
-            flatness_value=config["figures"]["flatness_value"],
+            settings=figure_settings(_fig),
         conda:
             "../envs/analysis.yaml"
         log:

@@ -5,8 +5,9 @@ from ffnscope.plots import plot_activation_frequency, plot_flatness
 
 p = snakemake.params
 df = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input], ignore_index=True)
-sides = p.sides or None
+settings = dict(p.settings)
+sides = settings.get("sides") or None
 if p.kind == "activation_frequency":
     plot_activation_frequency(df, p.sublayer, list(snakemake.output), sides=sides)
 else:
-    plot_flatness(df, p.sublayer, list(snakemake.output), value=p.flatness_value, sides=sides)
+    plot_flatness(df, p.sublayer, list(snakemake.output), value=settings["flatness_value"], sides=sides)

@@ -1,0 +1,164 @@
+"""Tiny offline models for the test suite (no model hub needed).
+
+`build_tiny_xglm` trains a sentencepiece unigram model on a small multilingual corpus, wraps it
+in an `XGLMTokenizer` and pairs it with a randomly initialised 4-layer `XGLMForCausalLM`; the
+result is an ordinary model directory that `AutoModelForCausalLM` / `AutoTokenizer` reload.
+
+transformers 5.x pitfall: `XGLMTokenizer(vocab_file=...)` and `from_pretrained` on a folder
+holding only a sentencepiece model silently yield an 11-token vocabulary (4 specials + 7
+`<madeupword>`s). The tokenizer is therefore built from the parsed sentencepiece proto
+(pieces, scores and the precompiled normalisation charsmap).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+# English, German, Czech, French and Hindi (Devanagari), eight short sentences each.
+DEFAULT_CORPUS: list[str] = [
+    "The cat sleeps on the warm windowsill.",
+    "We walked to the market early this morning.",
+    "She reads a new book every week.",
+    "The train to the city was late again.",
+    "Children are playing football in the park.",
+    "My brother cooked dinner for the whole family.",
+    "It rained all night and the river rose.",
+    "Please close the door when you leave.",
+    "Die Katze schläft auf der warmen Fensterbank.",
+    "Wir sind heute früh zum Markt gegangen.",
+    "Sie liest jede Woche ein neues Buch.",
+    "Der Zug in die Stadt hatte wieder Verspätung.",
+    "Die Kinder spielen im Park Fußball.",
+    "Mein Bruder hat für die ganze Familie gekocht.",
+    "Es hat die ganze Nacht geregnet und der Fluss ist gestiegen.",
+    "Bitte schließ die Tür, wenn du gehst.",
+    "Kočka spí na teplém parapetu.",
+    "Dnes ráno jsme šli brzy na trh.",
+    "Každý týden čte novou knihu.",
+    "Vlak do města měl zase zpoždění.",
+    "Děti hrají v parku fotbal.",
+    "Můj bratr uvařil večeři pro celou rodinu.",
+    "Celou noc pršelo a řeka stoupla.",
+    "Zavři prosím dveře, až budeš odcházet.",
+    "Le chat dort sur le rebord chaud de la fenêtre.",
+    "Nous sommes allés au marché tôt ce matin.",
+    "Elle lit un nouveau livre chaque semaine.",
+    "Le train pour la ville était encore en retard.",
+    "Les enfants jouent au football dans le parc.",
+    "Mon frère a préparé le dîner pour toute la famille.",
+    "Il a plu toute la nuit et la rivière a monté.",
+    "Ferme la porte quand tu pars, s'il te plaît.",
+    "बिल्ली गर्म खिड़की पर सो रही है।",
+    "हम आज सुबह जल्दी बाज़ार गए।",
+    "वह हर हफ़्ते एक नई किताब पढ़ती है।",
+    "शहर जाने वाली ट्रेन फिर से देर से आई।",
+    "बच्चे पार्क में फ़ुटबॉल खेल रहे हैं।",
+    "मेरे भाई ने पूरे परिवार के लिए खाना बनाया।",
+    "पूरी रात बारिश हुई और नदी का पानी बढ़ गया।",
+    "जाते समय कृपया दरवाज़ा बंद कर देना।",
+]
+
+TINY_XGLM_CONFIG = dict(
+    d_model=64,
+    num_layers=4,
+    attention_heads=4,
+    ffn_dim=256,
+    max_position_embeddings=256,
+    dropout=0.0,
+    attention_dropout=0.0,
+    activation_dropout=0.0,
+    layerdrop=0.0,
+    pad_token_id=1,
+    bos_token_id=0,
+    eos_token_id=2,
+    decoder_start_token_id=2,
+)
+
+
+def train_sentencepiece(corpus: list[str], vocab_size: int = 300) -> bytes:
+    """Train a unigram sentencepiece model (unk=0, bos=1, eos=2, no pad) in memory and return
+    its serialised proto. Single-threaded and unshuffled, hence deterministic."""
+    import sentencepiece as spm
+
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(list(corpus)),
+        model_writer=buf,
+        model_type="unigram",
+        vocab_size=vocab_size,
+        hard_vocab_limit=False,  # a small corpus may not support the full size; take what fits
+        character_coverage=1.0,  # keep every Devanagari character
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
+        num_threads=1,
+        shuffle_input_sentence=False,
+        input_sentence_size=0,
+        minloglevel=2,
+    )
+    return buf.getvalue()
+
+
+def xglm_tokenizer_from_spm(spm_proto: bytes):
+    """An `XGLMTokenizer` with the full vocabulary of a sentencepiece unigram model whose
+    first three pieces are <unk>, <s>, </s> (fairseq order: <s>, <pad>, </s>, <unk>, pieces...)."""
+    from sentencepiece import sentencepiece_model_pb2
+    from transformers import XGLMTokenizer
+
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(spm_proto)
+    pieces = [(p.piece, float(p.score)) for p in proto.pieces]
+    expected = ["<unk>", "<s>", "</s>"]
+    if [p for p, _ in pieces[:3]] != expected:
+        raise ValueError(f"sentencepiece model must start with {expected}, got {pieces[:3]}")
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + pieces[3:]
+    return XGLMTokenizer(
+        vocab=vocab,
+        _spm_precompiled_charsmap=proto.normalizer_spec.precompiled_charsmap,
+    )
+
+
+def build_tiny_xglm(
+    out_dir: str | Path,
+    *,
+    corpus: list[str] | None = None,
+    seed: int = 0,
+    vocab_size: int = 300,
+) -> Path:
+    """Build and save a tiny random XGLM causal LM with a sentencepiece tokenizer trained on
+    `corpus` (default `DEFAULT_CORPUS`). Deterministic for a given (corpus, seed, vocab_size);
+    takes a second or two. The directory is written to a temporary sibling and renamed into
+    place. Returns `out_dir`."""
+    import torch
+    from transformers import XGLMConfig, XGLMForCausalLM
+
+    out_dir = Path(out_dir)
+    lines = [line.strip() for line in (DEFAULT_CORPUS if corpus is None else corpus) if line.strip()]
+    if not lines:
+        raise ValueError("build_tiny_xglm: empty corpus")
+    tokenizer = xglm_tokenizer_from_spm(train_sentencepiece(lines, vocab_size))
+
+    config = XGLMConfig(vocab_size=len(tokenizer), **TINY_XGLM_CONFIG)
+    with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG alone
+        torch.manual_seed(seed)
+        model = XGLMForCausalLM(config)
+    model.eval()
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir

@@ -1,0 +1,94 @@
+"""The workflow end to end on the tiny XGLM (real WMT14 sentences), then the dry-run job
+lists that prove a setting change re-runs only the jobs that depend on it."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ffnscope.shards import read_attrs, read_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+
+def run_snakemake(workdir, *args, check=True):
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "test.yaml"), *args],
+        capture_output=True, text=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def planned_jobs(workdir, **config_override):
+    """Rule name -> job count of a dry run, with `config_override` as --config values."""
+    extra = [f"{k}={v}" for k, v in config_override.items()]
+    out = run_snakemake(workdir, "-n", "--quiet", "rules", *(["--config", *extra] if extra else [])).stdout
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def workflow_run(tmp_path_factory, tiny_xglm_dir, shared_data):
+    workdir = tmp_path_factory.mktemp("workflow")
+    config = {
+        "data": {"source": "local", "local_dir": str(shared_data / "wmt14")},
+        "testsets": [
+            {"name": "wmt14-de-en", "dir": "de-en", "langs": ["de", "en"]},
+            {"name": "wmt14-hi-en", "dir": "hi-en", "langs": ["hi", "en"]},
+        ],
+        "sampling": {"n_sentences": 3, "seed": 5},
+        "models": [{"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4}],
+    }
+    (workdir / "test.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def test_outputs_and_values(workflow_run):
+    shard = workflow_run / "results/snapshots/tiny-xglm/wmt14-hi-en/hi/layer02.h5"
+    attrs = read_attrs(shard)
+    assert attrs["model"] == "tiny-xglm" and attrs["layer"] == 2 and attrs["storage_dtype"] == "float16"
+    assert attrs["second_linear_module"] == "layers.2.fc2"
+    freq = pd.read_csv(workflow_run / "results/tables/tiny-xglm/activation_frequency.tsv", sep="\t")
+    assert list(freq.columns) == ["model", "testset", "lang", "sublayer", "layer", "mean", "std",
+                                  "n_prefixes", "firing_rule", "method"]
+    assert len(freq) == 4 * 4 * 2  # sides x layers x sublayers
+    row = freq.query("testset == 'wmt14-hi-en' and lang == 'hi' and layer == 2 and sublayer == 'detector'").iloc[0]
+    det = read_dataset(shard, "detector").astype(np.float32)
+    per_neuron = (det > 0).mean(axis=0)
+    assert row.n_prefixes == det.shape[0]
+    assert row["mean"] == pytest.approx(per_neuron.mean(), abs=1e-12)
+    assert row["std"] == pytest.approx(per_neuron.std(), abs=1e-12)
+    flat = pd.read_csv(workflow_run / "results/tables/tiny-xglm/flatness.tsv", sep="\t")
+    assert set(flat.sublayer) == {"detector", "combinator"} and (flat.method == "paper").all()
+    for stem in ("fig02_activation_frequency_detectors", "fig03_activation_frequency_combinators",
+                 "fig04_flatness_detectors", "fig06_flatness_combinators"):
+        for ext in ("png", "pdf"):
+            assert (workflow_run / f"results/figures/{stem}.{ext}").stat().st_size > 1000
+
+
+def test_nothing_left_to_do(workflow_run):
+    assert planned_jobs(workflow_run) == {}
+
+
+def test_figure_setting_reruns_only_that_figure(workflow_run):
+    assert planned_jobs(workflow_run, figures={"flatness_value": "flatness_mean"}) == {
+        "plot_fig04": 1, "plot_fig06": 1, "all": 1}
+
+
+def test_firing_rule_reruns_metrics_not_snapshots(workflow_run):
+    jobs = planned_jobs(workflow_run, metrics={"firing_rule": "!= 0"})
+    assert jobs["layer_stats"] == 16 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
+
+
+def test_bad_config_value_names_the_key(workflow_run):
+    result = run_snakemake(workflow_run, "-n", "--config", "snapshot={'storage_dtype': 'int8'}", check=False)
+    assert result.returncode != 0
+    assert "storage_dtype" in result.stdout + result.stderr
