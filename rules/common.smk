@@ -7,7 +7,8 @@ from snakemake.utils import validate
 validate(config, schema="../config/schema.yaml")
 
 TESTSETS = {t["name"]: t for t in config["testsets"]}
-METHOD = config["metrics"]["method"]
+# Every analysis runs once per method; outputs of the methods live side by side.
+METHODS = list(dict.fromkeys(config["metrics"]["methods"]))
 SNAP = config["snapshot"]
 
 
@@ -53,6 +54,7 @@ wildcard_constraints:
     testset="|".join(map(re.escape, TESTSETS)),
     model="|".join(map(re.escape, MODELS)),
     layer=r"\d+",
+    method="|".join(METHODS),
     lang=r"[A-Za-z0-9_-]+",
 
 
@@ -68,8 +70,8 @@ def shard_path(model, testset, lang, layer):
     return f"results/snapshots/{model}/{testset}/{lang}/layer{layer_tag(layer)}.h5"
 
 
-def layer_stats_path(model, testset, lang, layer):
-    return f"results/metrics/{model}/{METHOD}/{testset}/{lang}/layer{layer_tag(layer)}.tsv"
+def layer_stats_path(model, method, testset, lang, layer):
+    return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.tsv"
 
 
 def table_path(model, table):
@@ -115,9 +117,15 @@ def figure_settings(fig):
     return {key: config["figures"][key] for key in FIGURES[fig]["settings"]}
 
 
-def figure_paths(fig):
-    return [f"results/figures/{FIGURES[fig]['stem']}.{ext}" for ext in FIGURE_FORMATS]
+def figure_dir(method):
+    """The paper's formulas are the primary reproduction, at the top of results/figures;
+    every other method's figures sit in a subdirectory named after it."""
+    return "results/figures" if method == "paper" else f"results/figures/{method}"
+
+
+def figure_paths(fig, method):
+    return [f"{figure_dir(method)}/{FIGURES[fig]['stem']}.{ext}" for ext in FIGURE_FORMATS]
 
 
 def all_figures():
-    return [path for fig in FIGURES for path in figure_paths(fig)]
+    return [path for method in METHODS for fig in FIGURES for path in figure_paths(fig, method)]

@@ -6,15 +6,14 @@ rule layer_stats:
     input:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
-        f"results/metrics/{{model}}/{METHOD}/{{testset}}/{{lang}}/layer{{layer}}.tsv",
+        "results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
     params:
-        method=METHOD,
         firing_rule=config["metrics"]["firing_rule"],
         chunk_rows=config["metrics"]["chunk_rows"],
     conda:
         "../envs/analysis.yaml"
     log:
-        f"logs/layer_stats/{{model}}/{METHOD}/{{testset}}_{{lang}}_layer{{layer}}.log",
+        "logs/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     resources:
         slurm_partition=config["cluster"]["cpu_partition"],
         mem_mb=lambda w, input, attempt: int((1000 + 4 * input.size_mb) * attempt),
@@ -26,7 +25,10 @@ rule layer_stats:
 rule metric_tables:
     input:
         lambda w: [
-            layer_stats_path(w.model, t, lang, layer) for t, lang in SIDES for layer in MODELS[w.model].layers
+            layer_stats_path(w.model, method, t, lang, layer)
+            for method in METHODS
+            for t, lang in SIDES
+            for layer in MODELS[w.model].layers
         ],
     output:
         frequency=table_path("{model}", "activation_frequency"),

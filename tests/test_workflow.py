@@ -80,12 +80,13 @@ def test_nothing_left_to_do(workflow_run):
 
 def test_figure_setting_reruns_only_that_figure(workflow_run):
     assert planned_jobs(workflow_run, figures={"flatness_value": "flatness_mean"}) == {
-        "plot_fig04": 1, "plot_fig06": 1, "all": 1}
+        "plot_fig04": 1, "plot_fig06": 1, "plot_fig04_authors_code": 1,
+        "plot_fig06_authors_code": 1, "all": 1}
 
 
 def test_firing_rule_reruns_metrics_not_snapshots(workflow_run):
     jobs = planned_jobs(workflow_run, metrics={"firing_rule": "!= 0"})
-    assert jobs["layer_stats"] == 16 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
+    assert jobs["layer_stats"] == 32 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
 
 
 def test_bad_config_value_names_the_key(workflow_run):

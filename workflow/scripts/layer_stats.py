@@ -8,9 +8,9 @@ from ffnscope.tables import stats_row, write_tsv
 p, w = snakemake.params, snakemake.wildcards
 rows = [
     stats_row(
-        layer_statistics(iter_chunks(snakemake.input[0], sublayer, p.chunk_rows), p.firing_rule, p.method),
+        layer_statistics(iter_chunks(snakemake.input[0], sublayer, p.chunk_rows), p.firing_rule, w.method),
         model=w.model, testset=w.testset, lang=w.lang, sublayer=sublayer, layer=int(w.layer),
-        method=p.method, firing_rule=p.firing_rule,
+        method=w.method, firing_rule=p.firing_rule,
     )
     for sublayer in SUBLAYERS
 ]

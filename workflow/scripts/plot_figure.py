@@ -2,9 +2,11 @@
 import pandas as pd
 
 from ffnscope.plots import plot_activation_frequency, plot_flatness
+from ffnscope.tables import read_tsv
 
 p = snakemake.params
-df = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input], ignore_index=True)
+df = pd.concat([read_tsv(path) for path in snakemake.input], ignore_index=True)
+df = df[df["method"] == p.method]
 settings = dict(p.settings)
 sides = settings.get("sides") or None
 if p.kind == "activation_frequency":
