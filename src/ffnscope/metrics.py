@@ -52,6 +52,21 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return (0.5 * x64 * erfc(-x64 / np.sqrt(2.0))).astype(np.asarray(x).dtype, copy=False)
 
 
+def analysis_source(sublayer: str, method: str) -> str:
+    """The shard dataset a method analyses for a sublayer: the authors hooked fc1's OUTPUT, so
+    their detectors are pre-activation values (`detector_pre`) that they GELU at analysis
+    time; everything else reads the sublayer's own dataset."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    return "detector_pre" if (method, sublayer) == ("authors_code", "detector") else sublayer
+
+
+def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
+    """Rows as a method analyses them: as stored for `paper`, GELU'd for `authors_code`."""
+    chunk = np.asarray(chunk)
+    return gelu(chunk) if method == "authors_code" else chunk
+
+
 def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
     """Flatness of every row, eq. (2)-(3): -(1/m) sum_j S_j log2 S_j, computed in float64.
 
@@ -114,8 +129,7 @@ class LayerStats:
             raise ValueError(f"chunk has {chunk.shape[1]} neurons, earlier chunks had {self.fires.size}")
         if chunk.shape[0] == 0:
             return
-        if self.method == "authors_code":
-            chunk = gelu(chunk)
+        chunk = prepare_chunk(chunk, self.method)
         self.fires += self._fired(chunk).sum(axis=0)
         self.activation_sums += chunk.sum(axis=0, dtype=np.float64)
         self._flatness_sum += float(row_flatness(chunk, self.method).sum())
