@@ -13,6 +13,7 @@ include: "rules/models.smk"
 include: "rules/snapshots.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
+include: "rules/report.smk"
 
 
 localrules:
@@ -25,3 +26,4 @@ rule all:
     input:
         all_tables(),
         all_figures(),
+        "results/tables/job_resources_per_rule.tsv",

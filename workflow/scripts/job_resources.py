@@ -1,0 +1,11 @@
+"""Rule script: gather the benchmark files of every job into a table and a figure."""
+from pathlib import Path
+
+from ffnscope.jobstats import gather, per_rule, plot_job_resources
+from ffnscope.tables import write_tsv
+
+root = snakemake.params.root
+df = gather(sorted(str(p) for p in Path(root).rglob("*.tsv")), root)
+write_tsv(df, snakemake.output.table)
+write_tsv(per_rule(df), snakemake.output.per_rule)
+plot_job_resources(df, [snakemake.output.figure])
