@@ -1,11 +1,13 @@
-"""The single-pass claim: shard rows equal the last-position FFN activations of separate
-per-prefix forward passes, for the tiny XGLM and for Gemma 3 270M, in float32."""
+"""The single-pass claim: shard rows (detector, combinator and the first linear layer's raw
+output `detector_pre`) equal the last-position FFN activations of separate per-prefix
+forward passes, for the tiny XGLM and for Gemma 3 270M, in float32."""
 
+import h5py
 import numpy as np
 import pytest
 import torch
 
-from ffnscope.models import load_model
+from ffnscope.models import load_model, resolve_device, resolve_dtype
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import SnapshotSettings, batches, encode_all, shard_attributes, snapshot, windows
 
@@ -14,70 +16,86 @@ RTOL = 1e-4
 
 
 def xglm_ffn(model, layer, x):
+    """(detector_pre, detector, combinator) of FFN input x."""
     block = model.model.layers[layer]
-    d = block.activation_fn(block.fc1(x))
-    return d, block.fc2(d)
+    pre = block.fc1(x)
+    d = block.activation_fn(pre)
+    return pre, d, block.fc2(d)
 
 
 def gated_ffn(model, layer, x):
     mlp = model.model.layers[layer].mlp
-    d = mlp.act_fn(mlp.gate_proj(x)) * mlp.up_proj(x)
-    return d, mlp.down_proj(d)
+    pre = mlp.gate_proj(x)
+    d = mlp.act_fn(pre) * mlp.up_proj(x)
+    return pre, d, mlp.down_proj(d)
 
 
 FFN_INPUT = {xglm_ffn: "model.layers.{layer}.fc1", gated_ffn: "model.layers.{layer}.mlp"}
+# The hooked W1, named relative to the base model (the shard attribute).
+FIRST_LINEAR = {xglm_ffn: "layers.{layer}.fc1", gated_ffn: "layers.{layer}.mlp.gate_proj"}
 
 
-def reference_rows(model, ffn, layer, ids, positions):
-    """Per prefix, a separate unbatched pass of the full causal LM over ids[:p+1]; the FFN
-    input x at the last position is taken by a pre-hook, and detector and combinator are
-    recomputed from x with the model's own weights (no hook on the second linear layer)."""
+def reference_rows(model, ffn, layers, ids, positions):
+    """Per prefix, a separate unbatched pass of the decoder stack over ids[:p+1] (the LM head
+    cannot change hidden states, so it is skipped to keep the test fast); each layer's FFN
+    input x at the last position is taken by a pre-hook, and the FFN's vectors are
+    recomputed from x with the model's own weights (no hook on the FFN's linear layers).
+    Returns {layer: {dataset: [n_positions, width]}}."""
     seen = {}
 
-    def take_input(module, args):
-        if "x" not in seen:  # the recomputation below calls the module again
-            seen["x"] = args[0][0, -1]
+    def take_input(layer):
+        def hook(module, args):
+            if layer not in seen:  # the recomputation below calls the module again
+                seen[layer] = args[0][0, -1]
+        return hook
 
-    module = model.get_submodule(FFN_INPUT[ffn].format(layer=layer))
-    handle = module.register_forward_pre_hook(take_input)
-    det, comb = [], []
+    handles = [model.get_submodule(FFN_INPUT[ffn].format(layer=layer)).register_forward_pre_hook(take_input(layer))
+               for layer in layers]
+    rows = {layer: [] for layer in layers}
     try:
         with torch.no_grad():
             for p in positions:
                 seen.clear()
-                model(input_ids=torch.tensor([ids[: p + 1]]))
-                d, c = ffn(model, layer, seen["x"])
-                det.append(d.numpy())
-                comb.append(c.numpy())
+                model.model(input_ids=torch.tensor([ids[: p + 1]]))
+                for layer in layers:
+                    rows[layer].append([v.numpy() for v in ffn(model, layer, seen[layer])])
     finally:
-        handle.remove()
-    return np.stack(det), np.stack(comb)
+        for handle in handles:
+            handle.remove()
+    return {layer: {name: np.stack([r[k] for r in rows[layer]]) for k, name in enumerate(DATASETS)}
+            for layer in layers}
+
+
+DATASETS = ("detector_pre", "detector", "combinator")
 
 
 def check_single_pass(model_dir, sentences, layers, ffn, tmp_path, **settings):
     loaded = load_model("m", str(model_dir), device="cpu", dtype="float32")
-    settings = SnapshotSettings(storage_dtype="float32", **settings)
+    settings = SnapshotSettings(storage_dtype="float32", store_pre_activation=True, **settings)
     paths = {layer: tmp_path / f"layer{layer:02d}.h5" for layer in layers}
     attrs = shard_attributes(model="m", model_path=str(model_dir), revision="local", testset="t", lang="x",
                              n_sentences=len(sentences), settings=settings, loaded=loaded, hash_of_config="h")
     n = snapshot(loaded, sentences, layers, paths, settings, attrs)
     encoded = encode_all(loaded.tokenizer, sentences, settings)
     assert n == sum(len(e.positions) for e in encoded)
-    worst = 0.0
+    stored = {layer: {name: read_dataset(paths[layer], name) for name in DATASETS + ("sentence_index", "token_position")}
+              for layer in layers}
     for layer in layers:
-        sent = read_dataset(paths[layer], "sentence_index")
-        pos = read_dataset(paths[layer], "token_position")
-        det = read_dataset(paths[layer], "detector")
-        comb = read_dataset(paths[layer], "combinator")
-        assert read_attrs(paths[layer])["layer"] == layer
-        for i, e in enumerate(encoded):
-            rows = np.flatnonzero(sent == i)
-            assert list(pos[rows]) == e.positions
-            ref_det, ref_comb = reference_rows(loaded.model, ffn, layer, e.input_ids, e.positions)
-            for got, ref in ((det[rows], ref_det), (comb[rows], ref_comb)):
-                err = np.abs(got - ref).max() / (1 + np.abs(ref).max())
+        attrs = read_attrs(paths[layer])
+        assert attrs["layer"] == layer
+        assert attrs["first_linear_module"] == FIRST_LINEAR[ffn].format(layer=layer)
+        assert (attrs["device"], attrs["compute_dtype"]) == ("cpu", "float32")
+    worst = 0.0
+    for i, e in enumerate(encoded):
+        ref = reference_rows(loaded.model, ffn, layers, e.input_ids, e.positions)
+        for layer in layers:
+            rows = np.flatnonzero(stored[layer]["sentence_index"] == i)
+            assert list(stored[layer]["token_position"][rows]) == e.positions
+            for name in DATASETS:
+                want = ref[layer][name]
+                err = np.abs(stored[layer][name][rows] - want).max() / (1 + np.abs(want).max())
                 worst = max(worst, err)
-                assert err < RTOL, (layer, i, err)
+                assert err < RTOL, (layer, i, name, err)
     return worst
 
 
@@ -109,3 +127,30 @@ def test_batches_respect_token_budget():
 
 def test_windows_are_consecutive_and_bounded():
     assert windows([3, 3, 3, 10, 1], max_rows=6) == [range(0, 2), range(2, 3), range(3, 4), range(4, 5)]
+
+
+def test_pre_activation_is_optional(tiny_xglm_dir, wmt_sentences, tmp_path):
+    """Without store_pre_activation the shard holds no detector_pre and says nothing of it;
+    the stored detector is exactly GELU of the stored pre-activation (same pass, float32)."""
+    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    for store in (False, True):
+        settings = SnapshotSettings(storage_dtype="float32", store_pre_activation=store)
+        path = tmp_path / f"{store}.h5"
+        attrs = shard_attributes(model="m", model_path="p", revision="r", testset="t", lang="x", n_sentences=2,
+                                 settings=settings, loaded=loaded, hash_of_config="h")
+        snapshot(loaded, wmt_sentences[:2], [1], {1: path}, settings, attrs)
+        with h5py.File(path) as f:
+            assert ("detector_pre" in f) == store == ("detector_pre" in f.attrs)
+            if store:
+                pre = torch.from_numpy(f["detector_pre"][...])
+                gelu = loaded.model.model.layers[1].activation_fn
+                np.testing.assert_allclose(f["detector"][...], gelu(pre).numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_auto_device_and_dtype(monkeypatch):
+    """auto = CUDA + bfloat16 when a GPU is visible, CPU + float32 otherwise."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (torch.device("cpu"), torch.float32)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (torch.device("cuda"), torch.bfloat16)
+    assert resolve_dtype("float16", torch.device("cuda")) == torch.float16

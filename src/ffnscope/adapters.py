@@ -24,6 +24,9 @@ class FFNAdapter:
     def decoder_layers(self, base_model: nn.Module) -> nn.ModuleList:
         return base_model.get_submodule(self.layers)
 
+    def first_linear_of(self, layer: nn.Module) -> nn.Module:
+        return layer.get_submodule(self.first_linear)
+
     def second_linear_of(self, layer: nn.Module) -> nn.Module:
         return layer.get_submodule(self.second_linear)
 

@@ -3,6 +3,9 @@
 Datasets (rows = prefixes, in sentence order then token position):
   detector        [n_prefixes, ffn_dim]  input of the FFN's second linear sublayer
   combinator      [n_prefixes, d_model]  output of the FFN's second linear sublayer
+  detector_pre    [n_prefixes, ffn_dim]  output of the FFN's first linear sublayer (gated: gate
+                                         projection), pre-activation; only when the snapshot
+                                         setting store_pre_activation is on
   sentence_index  [n_prefixes] int32     0-based index into the test set's sentence file
   token_position  [n_prefixes] int32     position of the prefix's last token in the sentence
 Attributes describe how the shard was made (see `snapshot.shard_attributes`).
@@ -20,6 +23,7 @@ import numpy as np
 from .atomic import atomic_path
 
 SUBLAYERS = ("detector", "combinator")
+PRE_ACTIVATION = "detector_pre"
 STORAGE_DTYPES = ("float16", "float32")
 COMPRESSIONS = ("lzf", "gzip", "none")
 _CHUNK_BYTES = 1 << 20  # ~1 MiB chunks: h5py's default chunk cache size
@@ -66,11 +70,10 @@ class ShardSet:
 
     def write(self, start: int, rows: dict[int, dict[str, np.ndarray]],
               sentence_index: np.ndarray, token_position: np.ndarray) -> None:
-        """Write rows [start, start + len) of every layer's shard."""
+        """Write rows [start, start + len) of every layer's shard (every dataset in `rows`)."""
         stop = start + len(sentence_index)
         for layer, f in self.files.items():
-            for name in SUBLAYERS:
-                values = rows[layer][name]
+            for name, values in rows[layer].items():
                 self._dataset(f, name, values.shape[1])[start:stop] = values
             for name, values in (("sentence_index", sentence_index), ("token_position", token_position)):
                 if name not in f:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from tqdm import tqdm
 from . import __version__
 from .models import LoadedModel
 from .prefixes import EncodedSentence, encode_sentence
-from .shards import ShardSet
+from .shards import PRE_ACTIVATION, SUBLAYERS, ShardSet
 
 
 class _StopForward(Exception):
@@ -40,6 +41,7 @@ class SnapshotSettings:
     compression: str = "lzf"
     token_budget: int = 4096  # padded tokens per forward batch
     window_mb: int = 512  # captured rows held in memory before they are written
+    store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
 
 
 def config_hash(settings: dict) -> str:
@@ -89,6 +91,53 @@ def windows(row_counts: list[int], max_rows: int) -> list[range]:
     return out
 
 
+def captured_datasets(settings: SnapshotSettings) -> tuple[str, ...]:
+    """Datasets every shard holds: detector and combinator, plus the first linear layer's
+    raw output when the authors' method needs it."""
+    return SUBLAYERS + ((PRE_ACTIVATION,) if settings.store_pre_activation else ())
+
+
+def _hooks(decoder_layers, adapter, layer: int, capture, with_pre: bool) -> list:
+    """Register the hooks of one layer; `capture(layer, name, tensor)` receives [batch, seq,
+    width] tensors: detector/combinator from W2 and, if `with_pre`, detector_pre from W1."""
+    def second(module, inputs, output):
+        capture(layer, "detector", inputs[0])
+        capture(layer, "combinator", output)
+
+    def first(module, inputs, output):
+        capture(layer, PRE_ACTIVATION, output)
+
+    block = decoder_layers[layer]
+    handles = [adapter.second_linear_of(block).register_forward_hook(second)]
+    if with_pre:
+        handles.append(adapter.first_linear_of(block).register_forward_hook(first))
+    return handles
+
+
+def _run_until(loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None,
+               layers: list[int], capture, with_pre: bool) -> None:
+    """One pass of the decoder stack (no LM head) that `capture`s the hooked tensors and
+    stops right after W2 of the last layer in `layers`."""
+    decoder_layers = loaded.adapter.decoder_layers(loaded.base)
+    last = max(layers)
+
+    def capture_and_stop(layer, name, tensor):
+        capture(layer, name, tensor)
+        if layer == last and name == "combinator":
+            raise _StopForward
+
+    handles = [h for layer in layers
+               for h in _hooks(decoder_layers, loaded.adapter, layer, capture_and_stop, with_pre)]
+    try:
+        loaded.base(input_ids=ids.to(loaded.device),
+                    attention_mask=None if mask is None else mask.to(loaded.device), use_cache=False)
+    except _StopForward:
+        pass
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list[np.ndarray],
                    layers: list[int], buffers: dict[int, dict[str, np.ndarray]],
                    storage: torch.dtype) -> None:
@@ -104,26 +153,11 @@ def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list
     b_idx = torch.tensor([b for b, s in enumerate(sents) for _ in s.positions], device=loaded.device)
     p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
     rows = np.concatenate(dest)
-    last = max(layers)
 
-    def hook_for(layer: int):
-        def hook(module, inputs, output):
-            for name, tensor in (("detector", inputs[0]), ("combinator", output)):
-                buffers[layer][name][rows] = tensor[b_idx, p_idx].to(storage).cpu().numpy()
-            if layer == last:
-                raise _StopForward
-        return hook
+    def capture(layer, name, tensor):
+        buffers[layer][name][rows] = tensor[b_idx, p_idx].to(storage).cpu().numpy()
 
-    decoder_layers = loaded.adapter.decoder_layers(loaded.base)
-    handles = [loaded.adapter.second_linear_of(decoder_layers[layer]).register_forward_hook(hook_for(layer))
-               for layer in layers]
-    try:
-        loaded.base(input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device), use_cache=False)
-    except _StopForward:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
+    _run_until(loaded, ids, mask, layers, capture, with_pre=PRE_ACTIVATION in buffers[layers[0]])
 
 
 def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype) -> dict:
@@ -132,21 +166,12 @@ def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype)
 
 
 def ffn_dims(loaded: LoadedModel) -> dict[str, int]:
-    """Width of the detector (W2 input) and combinator (W2 output) vectors, from a probe pass."""
-    layer = loaded.adapter.decoder_layers(loaded.base)[0]
+    """Width of every captured vector (detector, combinator, detector_pre), from a probe pass
+    of one token through layer 0."""
     seen = {}
-
-    def hook(module, inputs, output):
-        seen["detector"], seen["combinator"] = inputs[0].shape[-1], output.shape[-1]
-        raise _StopForward
-
-    handle = loaded.adapter.second_linear_of(layer).register_forward_hook(hook)
-    try:
-        loaded.base(input_ids=torch.tensor([[loaded.tokenizer.pad_token_id or 0]], device=loaded.device))
-    except _StopForward:
-        pass
-    finally:
-        handle.remove()
+    ids = torch.tensor([[loaded.tokenizer.pad_token_id or 0]])
+    _run_until(loaded, ids, None, [0], lambda layer, name, tensor: seen.setdefault(name, tensor.shape[-1]),
+               with_pre=True)
     return seen
 
 
@@ -162,7 +187,7 @@ def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
     if n_rows == 0:
         raise ValueError("no prefixes to capture: every sentence is empty for this prefix setting")
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    dims = ffn_dims(loaded)
+    dims = {name: width for name, width in ffn_dims(loaded).items() if name in captured_datasets(settings)}
     storage = getattr(torch, settings.storage_dtype)
     row_bytes = sum(dims.values()) * np.dtype(settings.storage_dtype).itemsize * len(layers)
     max_rows = max(1, settings.window_mb * (1 << 20) // row_bytes)
@@ -192,17 +217,30 @@ def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
     return n_rows
 
 
+def compute_device(loaded: LoadedModel) -> tuple[str, str, str]:
+    """(device, device name, compute dtype) the weights actually live on and in, read from
+    the model itself rather than from the settings that asked for them."""
+    param = next(loaded.model.parameters())
+    name = torch.cuda.get_device_name(param.device) if param.device.type == "cuda" else platform.processor() or "cpu"
+    return str(param.device), name, str(param.dtype).removeprefix("torch.")
+
+
 def shard_attributes(*, model: str, model_path: str, revision: str, testset: str, lang: str,
                      n_sentences: int, settings: SnapshotSettings, loaded: LoadedModel,
                      hash_of_config: str) -> dict:
     """Attributes shared by every layer shard of one snapshot job."""
+    device, device_name, compute_dtype = compute_device(loaded)
+    pre = {PRE_ACTIVATION: "output of the FFN's first linear sublayer (first_linear_module; "
+                           "gated FFNs: the gate projection), before the activation"}
     return {
         "model": model, "model_path": model_path, "model_revision": revision,
         "testset": testset, "lang": lang, "n_sentences": n_sentences,
         "prefix_unit": settings.unit, "prefix_variant": settings.variant,
         "storage_dtype": settings.storage_dtype, "compression": settings.compression,
-        "compute_dtype": str(loaded.dtype).removeprefix("torch."), "device": loaded.device.type,
+        "compute_dtype": compute_dtype, "device": device, "device_name": device_name,
+        "torch_version": str(torch.__version__),
         "detector": "input of the FFN's second linear sublayer (post-activation)",
         "combinator": "output of the FFN's second linear sublayer",
+        **(pre if settings.store_pre_activation else {}),
         "ffnscope_version": __version__, "config_hash": hash_of_config,
     }

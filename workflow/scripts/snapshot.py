@@ -11,9 +11,13 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
+# true when an analysis method reads the FFN's pre-activation (authors_code); until the rule
+# passes the param, shards hold detector and combinator only
+store_pre = bool(getattr(p, "store_pre_activation", False))
 settings = SnapshotSettings(
     unit=p.prefixes["unit"], variant=p.prefixes["variant"], storage_dtype=snap["storage_dtype"],
     compression=snap["compression"], token_budget=snap["token_budget"], window_mb=snap["window_mb"],
+    store_pre_activation=store_pre,
 )
 loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 check_layers(loaded, p.n_layers, p.layers, p.model)
@@ -23,10 +27,11 @@ attrs = shard_attributes(
     model=p.model, model_path=p.model_path, revision=loaded.revision, testset=w.testset, lang=w.lang,
     n_sentences=len(sentences), settings=settings, loaded=loaded,
     hash_of_config=config_hash({"model": p.model_path, "revision": p.revision, "prefixes": p.prefixes,
-                                "snapshot": snap, "sentences": sentences}),
+                                "snapshot": snap, "store_pre_activation": store_pre,
+                                "sentences": sentences}),
 )
 started = time.perf_counter()
 with open(snakemake.log[0], "a") as progress:
     n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, progress)
-logging.info("%d sentences, %d prefixes, %d layers on %s/%s in %.1f s",
-             len(sentences), n, len(p.layers), loaded.device, loaded.dtype, time.perf_counter() - started)
+logging.info("%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s", len(sentences), n, len(p.layers),
+             attrs["device"], attrs["device_name"], attrs["compute_dtype"], time.perf_counter() - started)
