@@ -1,0 +1,69 @@
+# Representational similarity between models (§4.2, fig 11) on the prefixes of one side
+# (`rsa.side`). Stage 1, one CPU job per (model, method, layer): the prefix x prefix
+# correlation structure of both sublayers of a seeded prefix subsample. Stage 2, one job:
+# every layer x layer similarity of every model pair (self-pairs included), both methods.
+from ffnscope.rankcorr import side_name, split_side
+from ffnscope.rsa import model_pairs
+
+RSA = config["rsa"]
+RSA_TESTSET, RSA_LANG = split_side(RSA["side"])
+if (RSA_TESTSET, RSA_LANG) not in SIDES:
+    raise ValueError(f"config rsa.side {RSA['side']!r} is not a configured side; valid: "
+                     f"{', '.join(side_name(*side) for side in SIDES)}")
+
+
+def rsa_layer_path(model, method, layer):
+    return f"results/metrics/{model}/{method}/rsa/{RSA_TESTSET}/{RSA_LANG}/layer{layer_tag(layer)}.h5"
+
+
+def rsa_files():
+    """method -> model -> layer -> stage-1 file."""
+    return {method: {m: {layer: rsa_layer_path(m, method, layer) for layer in MODELS[m].layers} for m in MODELS}
+            for method in METHODS}
+
+
+def rsa_targets():
+    """Every table of this file: the cross-model RSA table."""
+    return ["results/tables/rsa.tsv"]
+
+
+rule rsa_layer:
+    input:
+        lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
+    output:
+        "results/metrics/{model}/{method}/rsa/{testset}/{lang}/layer{layer}.h5",
+    params:
+        max_prefixes=RSA["max_prefixes"],
+        batch_prefixes=RSA["batch_prefixes"],
+        seed=RSA["seed"],
+    conda:
+        "../envs/analysis.yaml"
+    log:
+        "logs/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.log",
+    benchmark:
+        "benchmarks/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    resources:
+        **cpu_job_resources(base_mem_mb=3000, mem_mb_per_input_mb=0),
+    script:
+        "../workflow/scripts/rsa_layer.py"
+
+
+rule rsa_table:
+    input:
+        [path for by_model in rsa_files().values() for by_layer in by_model.values() for path in by_layer.values()],
+    output:
+        "results/tables/rsa.tsv",
+    params:
+        files=rsa_files(),
+        pairs=model_pairs(list(MODELS)),
+        side=RSA["side"],
+    conda:
+        "../envs/analysis.yaml"
+    log:
+        "logs/rsa_table.log",
+    benchmark:
+        "benchmarks/rsa_table/rsa.tsv"
+    resources:
+        **cpu_job_resources(base_mem_mb=4000, mem_mb_per_input_mb=0),
+    script:
+        "../workflow/scripts/rsa.py"

@@ -1,0 +1,309 @@
+"""Representation distance, Algorithm 1 of paper §4.2 (figs 9, 10), with a chance-level control.
+
+For one test set, layer and sublayer: for every prefix row of a source sentence, the minimum
+distance to any prefix row of its paired target sentence, summed over the source prefixes (one
+sum per sentence pair, kept for bootstrap intervals over sentences) and over the pairs. The layer
+with the smallest sum is the most "multilingual" (§4.2).
+
+Pairings (method `paper`):
+  parallel  source sentence s with target sentence s, as in Algorithm 1
+  shuffled  source sentence s with target sentence pi(s), pi a seeded derangement: the chance
+            level that "parallel prefixes are closer" has to beat
+
+Methods:
+  paper         rows as stored; one target sentence per source sentence (Algorithm 1)
+  authors_code  as the authors' scripts: rows GELU'd (`metrics.prepare_chunk`) and L2-normalised,
+                both languages' rows resampled with replacement (here seeded), every source row's
+                minimum over ALL resampled target rows of the test set (pooled), summed with the
+                source rows' resampling multiplicities. The pairing plays no role there, so the
+                method reports the `parallel` pairing only (a `shuffled` value would equal it).
+
+Memory is bounded by the block sizes, not by the corpus: the paper method holds one block of
+`block_sentences` sentence pairs (padded to [pairs, longest sentence, width]); the pooled method
+holds `block_rows` source rows while the target rows stream past in chunks of 1000 rows (the
+authors' `cdist` chunk). Only the per-row sentence index (int) and per-sentence sums are kept
+whole. Nearest rows are found in float32 (batched); the paper method then recomputes each
+chosen distance in float64, the pooled method keeps float32 (as the authors' torch code).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import h5py
+import numpy as np
+import pandas as pd
+import torch
+
+from .bootstrap import Bootstrap, bootstrap_ci
+from .metrics import METHODS, analysis_source, prepare_chunk
+from .tables import gather
+
+METRICS = ("euclidean", "cosine")
+PAIRINGS = ("parallel", "shuffled")
+DIRECTIONS = ("to_english", "from_english", "listed")
+AUTHORS_CHUNK_ROWS = 1000
+COLUMNS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer",
+           "pairing", "distance", "distance_mean", "ci_low", "ci_high", "n_pairs", "n_prefixes"]
+KEYS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer", "pairing"]
+
+
+def _check(value: str, valid: Sequence[str], what: str) -> None:
+    if value not in valid:
+        raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+
+
+def method_pairings(method: str) -> tuple[str, ...]:
+    """The pairings a method can tell apart (the pooled authors_code variant ignores pairs)."""
+    _check(method, METHODS, "method")
+    return PAIRINGS if method == "paper" else ("parallel",)
+
+
+def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> tuple[str, str]:
+    """(source, target) language of a test set: `to_english` (default: the other language's
+    prefixes are matched to English ones), `from_english`, or `listed` (config order)."""
+    _check(direction, DIRECTIONS, "distance.direction")
+    if direction == "listed":
+        return langs[0], langs[1]
+    if sorted(lang == "en" for lang in langs) != [False, True]:
+        raise ValueError(f"distance.direction {direction!r} needs exactly one 'en' language in test set "
+                         f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise")
+    other = next(lang for lang in langs if lang != "en")
+    return (other, "en") if direction == "to_english" else ("en", other)
+
+
+def derangement(n: int, seed: int) -> np.ndarray:
+    """A uniformly drawn permutation of range(n) without fixed points, so no sentence is paired
+    with its own translation (rejection sampling; about 1 draw in e is accepted)."""
+    if n < 2:
+        raise ValueError(f"the shuffled pairing needs at least 2 sentences, got {n}")
+    rng = np.random.default_rng(seed)
+    while True:
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            return perm
+
+
+# --- reading rows -------------------------------------------------------------------------------
+
+def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` (any order, repeats allowed) of a 2-D dataset as float32, read as contiguous
+    slices of the sorted distinct rows (h5py point selections are slow)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    distinct, inverse = np.unique(rows, return_inverse=True)
+    breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
+    runs = np.split(distinct, breaks) if distinct.size else []
+    block = np.concatenate([dataset[run[0]:run[-1] + 1] for run in runs]) if runs else \
+        np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
+    return block[inverse].astype(np.float32, copy=False)
+
+
+class SentenceRows:
+    """Row ranges of the sentences of one shard, whose rows are grouped by sentence in sentence
+    order (the shard contract), so a sentence is one contiguous slice."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        with h5py.File(self.path, "r") as f:
+            self.sentence_index = f["sentence_index"][...].astype(np.int64)
+        if np.any(np.diff(self.sentence_index) < 0):
+            raise ValueError(f"{self.path}: rows are not grouped by sentence in sentence order")
+        self.ids, self.starts, self.counts = np.unique(self.sentence_index, return_index=True, return_counts=True)
+
+    def _positions(self, ids: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.ids, ids)
+        if np.any(pos >= self.ids.size) or np.any(self.ids[np.minimum(pos, self.ids.size - 1)] != ids):
+            raise KeyError(f"{self.path}: no rows for some requested sentences")
+        return pos
+
+    def lengths(self, ids: np.ndarray) -> np.ndarray:
+        return self.counts[self._positions(np.asarray(ids))]
+
+    def row_indices(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of sentences `ids`, sentence after sentence in the order given."""
+        pos = self._positions(np.asarray(ids))
+        counts = self.counts[pos]
+        offsets = np.cumsum(counts) - counts
+        return np.repeat(self.starts[pos] - offsets, counts) + np.arange(counts.sum())
+
+
+# --- Algorithm 1 ---------------------------------------------------------------------------------
+
+def distance_matrix(a: torch.Tensor, b: torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
+    """Pairwise distances [..., m, n] between rows of a [..., m, d] and b [..., n, d].
+    Cosine distance is 1 - cos; a zero row has cosine 0 to everything (distance 1)."""
+    _check(metric, METRICS, "distance metric")
+    if metric == "euclidean":
+        return torch.cdist(a, b)
+    return (1.0 - _unit(a) @ _unit(b).transpose(-1, -2)).clamp(0.0, 2.0)
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to length 1; a zero row stays zero."""
+    return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def _padded(rows: np.ndarray, lengths: np.ndarray) -> torch.Tensor:
+    """Concatenated sentences -> [sentences, longest, width] float32, zero padded."""
+    out = torch.zeros((lengths.size, int(lengths.max()), rows.shape[1]), dtype=torch.float32)
+    sentence = np.repeat(np.arange(lengths.size), lengths)
+    position = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[sentence, position] = torch.as_tensor(rows, dtype=torch.float32)
+    return out
+
+
+def pair_min_distance_sums(src_rows: np.ndarray, src_lengths: np.ndarray, tgt_rows: np.ndarray,
+                           tgt_lengths: np.ndarray, metric: str = "euclidean") -> np.ndarray:
+    """Algorithm 1 for a block of sentence pairs at once: pair k has the next src_lengths[k]
+    rows of `src_rows` and the next tgt_lengths[k] rows of `tgt_rows`; returns, per pair, the
+    sum over its source rows of the minimum distance to its target rows (float64).
+
+    The pairs are padded into one batched float32 distance computation (padded target columns
+    +inf, never a minimum); it picks each source row's nearest target row, whose distance is
+    then recomputed directly in float64, free of the cancellation of the fast matrix-product
+    form (|a|^2 + |b|^2 - 2ab) for close rows. Rows are float32 (as shards store them).
+    """
+    src_lengths, tgt_lengths = np.asarray(src_lengths), np.asarray(tgt_lengths)
+    if src_lengths.size != tgt_lengths.size:
+        raise ValueError(f"{src_lengths.size} source sentences but {tgt_lengths.size} target sentences")
+    if src_lengths.size == 0:
+        return np.zeros(0)
+    if np.any(tgt_lengths < 1):
+        raise ValueError("every target sentence needs at least one prefix row")
+    src, tgt = _padded(src_rows, src_lengths), _padded(tgt_rows, tgt_lengths)
+    d = distance_matrix(src, tgt, metric)
+    d.masked_fill_(torch.arange(tgt.shape[1])[None, None, :] >= torch.as_tensor(tgt_lengths)[:, None, None],
+                   float("inf"))
+    nearest = d.argmin(dim=2)
+    pair, row = np.repeat(np.arange(src_lengths.size), src_lengths), np.concatenate([np.arange(n) for n in src_lengths])
+    a = src[pair, row].double()[:, None, :]
+    b = tgt[pair, nearest[pair, row]].double()[:, None, :]
+    exact = distance_matrix(a, b, metric)[:, 0, 0].numpy()
+    return np.bincount(pair, weights=exact, minlength=src_lengths.size)
+
+
+@dataclass
+class DistanceResult:
+    """One (sublayer, pairing): per source sentence, the sum of its rows' minimum distances."""
+
+    sentence_sums: np.ndarray
+    n_prefixes: int
+
+    @property
+    def distance(self) -> float:
+        """Algorithm 1's total over all sentence pairs."""
+        return float(self.sentence_sums.sum())
+
+    @property
+    def distance_mean(self) -> float:
+        """Per source prefix: comparable across test sets of different sizes."""
+        return self.distance / self.n_prefixes
+
+
+def _blocks(n: int, size: int) -> Iterable[slice]:
+    if size < 1:
+        raise ValueError(f"block size must be >= 1, got {size}")
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
+
+
+def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, method: str = "paper",
+                     metric: str = "euclidean", seed: int = 0, block_sentences: int = 32,
+                     pairings: Sequence[str] = PAIRINGS) -> dict[str, DistanceResult]:
+    """Algorithm 1 over every sentence pair of two parallel shards, for each pairing.
+
+    Sentences with prefix rows in both shards are paired (a sentence without prefixes on one
+    side, e.g. a one-word sentence under the authors' prefix variant, has no pair). The source
+    rows of a block are read once and matched against every pairing's targets.
+    """
+    _check(metric, METRICS, "distance metric")
+    for pairing in pairings:
+        _check(pairing, PAIRINGS, "pairing")
+    src, tgt = SentenceRows(src_path), SentenceRows(tgt_path)
+    ids = np.intersect1d(src.ids, tgt.ids)
+    if ids.size == 0:
+        raise ValueError(f"{src.path} and {tgt.path} have no sentence with prefixes on both sides")
+    targets = {"parallel": ids}
+    if "shuffled" in pairings:
+        targets["shuffled"] = ids[derangement(ids.size, seed)]
+    sums = {pairing: np.zeros(ids.size) for pairing in pairings}
+    dataset = analysis_source(sublayer, method)
+    # blocks of sentences of similar source length: less padding in the batched computation
+    by_length = np.argsort(src.lengths(ids), kind="stable")
+    with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+        for block in _blocks(ids.size, block_sentences):
+            pos = by_length[block]
+            src_rows = prepare_chunk(read_rows(fs[dataset], src.row_indices(ids[pos])), method)
+            for pairing in pairings:
+                tgt_ids = targets[pairing][pos]
+                tgt_rows = prepare_chunk(read_rows(ft[dataset], tgt.row_indices(tgt_ids)), method)
+                sums[pairing][pos] = pair_min_distance_sums(
+                    src_rows, src.lengths(ids[pos]), tgt_rows, tgt.lengths(tgt_ids), metric)
+    n_prefixes = int(src.lengths(ids).sum())
+    return {pairing: DistanceResult(sums[pairing], n_prefixes) for pairing in pairings}
+
+
+def pooled_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, metric: str = "euclidean",
+                     seed: int = 0, block_rows: int = 4096) -> DistanceResult:
+    """The authors' variant: GELU'd, L2-normalised rows; n rows drawn with replacement from
+    each language's n rows; every drawn source row's minimum distance to any drawn target row
+    of the whole test set; summed (a row drawn k times counts k times).
+
+    Drawing target rows with replacement only decides WHICH rows are in the pool, so the
+    distinct drawn target rows are streamed; source draws become per-row multiplicities. Per
+    source sentence sums are kept for bootstrap intervals (the target pool held fixed).
+    """
+    _check(metric, METRICS, "distance metric")
+    src, tgt = SentenceRows(src_path), SentenceRows(tgt_path)
+    n_src, n_tgt = src.sentence_index.size, tgt.sentence_index.size
+    if n_src == 0 or n_tgt == 0:
+        raise ValueError(f"no prefix rows in {src.path if n_src == 0 else tgt.path}")
+    rng = np.random.default_rng(seed)
+    multiplicity = np.bincount(rng.integers(0, n_src, n_src), minlength=n_src)
+    pool = np.unique(rng.integers(0, n_tgt, n_tgt))
+    drawn = np.flatnonzero(multiplicity)
+    row_min = np.empty(drawn.size)
+    dataset = analysis_source(sublayer, "authors_code")
+    with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+        for block in _blocks(drawn.size, block_rows):
+            a = _unit(torch.as_tensor(prepare_chunk(read_rows(fs[dataset], drawn[block]), "authors_code")))
+            best = torch.full((a.shape[0],), float("inf"))
+            for chunk in _blocks(pool.size, AUTHORS_CHUNK_ROWS):
+                b = _unit(torch.as_tensor(prepare_chunk(read_rows(ft[dataset], pool[chunk]), "authors_code")))
+                best = torch.minimum(best, distance_matrix(a, b, metric).min(dim=1).values)
+            row_min[block] = best.double().numpy()
+    position = np.searchsorted(src.ids, src.sentence_index[drawn])
+    sums = np.bincount(position, weights=row_min * multiplicity[drawn], minlength=src.ids.size)
+    return DistanceResult(sums, int(multiplicity.sum()))
+
+
+def layer_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, method: str, metric: str,
+                    seed: int, block_sentences: int, block_rows: int) -> dict[str, DistanceResult]:
+    """Every pairing the method supports (`method_pairings`), per the method's algorithm."""
+    if method == "paper":
+        return paired_distances(src_path, tgt_path, sublayer, method=method, metric=metric, seed=seed,
+                                block_sentences=block_sentences, pairings=method_pairings(method))
+    _check(method, METHODS, "method")
+    return {"parallel": pooled_distances(src_path, tgt_path, sublayer, metric=metric, seed=seed,
+                                         block_rows=block_rows)}
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
+    """One representation_distance.tsv row (`keys`: the KEYS columns) with the bootstrap CI of
+    the total distance over sentence pairs; the resampling stream is the test set, so the
+    pairings and layers of one test set resample the same sentences."""
+    missing = sorted(set(KEYS) - set(keys))
+    if missing:
+        raise ValueError(f"distance row lacks key columns {missing}")
+    ci = bootstrap_ci(lambda total: total, [result.sentence_sums], boot, keys["testset"])
+    return {**{k: keys[k] for k in KEYS}, "distance": result.distance, "distance_mean": result.distance_mean,
+            "ci_low": ci[0], "ci_high": ci[1], "n_pairs": int(result.sentence_sums.size),
+            "n_prefixes": result.n_prefixes}
+
+
+def gather_distance_table(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Per-layer distance TSVs -> representation_distance.tsv (COLUMNS, sorted, each key once)."""
+    return gather(list(paths), COLUMNS, KEYS)

@@ -1,0 +1,246 @@
+"""Representational similarity analysis between models (paper §4.2, fig 11).
+
+Both models see the same prefixes (one side, e.g. wmt14-de-en/de). Per layer, the prefix x
+prefix correlation structure of its activations is computed once (stage 1, one job per model
+and layer); every layer pair of every model pair is then compared from those (stage 2), so no
+layer is recomputed per model pair.
+
+Methods:
+  paper         Kriegeskorte et al. (2008), on which §4.4 builds: per layer the representational
+                dissimilarity matrix RDM = 1 - Pearson correlation between prefixes' activation
+                vectors, over the upper triangle (i < j); two RDMs are compared by their Spearman
+                rank correlation. §4.4 computes it "on the normalised values of activation"
+                (eq. 3, min-max per prefix): an increasing affine map of each prefix's vector,
+                under which the correlation is invariant, so the normalisation is implied.
+  authors_code  as the authors' scripts: GELU'd rows (`metrics.prepare_chunk`); prefixes in
+                consecutive batches of `batch_prefixes` (5000); per batch the full prefix x
+                prefix correlation matrix (diagonal included); Pearson correlation of two
+                flattened matrices; the mean over batches.
+
+Both reduce to one form: per batch, a vector z over the upper triangle, centred and scaled so
+that the similarity of two layers is `weight * z_a . z_b + n * d_a * d_b` (weight 1, no
+diagonal term for `paper`; weight 2 for the two triangles of a full matrix plus its n diagonal
+entries, whose common standardised value is d, for `authors_code`). Stage-1 files (HDF5) hold
+z (float32) and d; stage 2 accumulates the dot products in float64.
+
+Prefixes: a seeded subsample of at most `max_prefixes` rows (0 = all), drawn from the row
+count, so models whose shards have the same rows draw the same prefixes. Rows of two models
+align when their shards' sentence_index arrays are equal (word-level prefixes: one row per
+(sentence, word) whatever the tokenizer); stage 2 checks that and stops with an error
+otherwise. A prefix whose activations are constant has correlation 0 with every other prefix.
+
+Memory: stage 1 holds one batch of rows [batch, width] (float64) and its triangle,
+batch(batch-1)/2 values, computed in row blocks of the correlation matrix (`paper`: the batch
+is the whole subsample, so memory grows with max_prefixes squared); stage 2 streams the
+stage-1 files in column chunks, holding (layers of A + layers of B) x chunk values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Sequence
+
+import h5py
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from .atomic import atomic_path
+from .distance import read_rows
+from .metrics import METHODS, analysis_source, prepare_chunk
+from .shards import SUBLAYERS
+
+COLUMNS = ["model_a", "model_b", "method", "side", "sublayer", "layer_a", "layer_b", "similarity", "n_prefixes"]
+
+
+def subsample_rows(n_rows: int, max_prefixes: int, seed: int) -> np.ndarray:
+    """Sorted row indices: all rows when max_prefixes is 0 or >= n_rows, else a seeded draw
+    without replacement (it depends only on n_rows, max_prefixes and seed)."""
+    if max_prefixes < 0:
+        raise ValueError(f"rsa.max_prefixes must be >= 0, got {max_prefixes}")
+    if max_prefixes == 0 or max_prefixes >= n_rows:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_prefixes, replace=False))
+
+
+def batches(n: int, batch_prefixes: int) -> list[slice]:
+    """Consecutive batches; a trailing batch of one prefix has no correlation and is dropped."""
+    if batch_prefixes < 2:
+        raise ValueError(f"rsa.batch_prefixes must be >= 2, got {batch_prefixes}")
+    found = [slice(s, min(s + batch_prefixes, n)) for s in range(0, n, batch_prefixes)]
+    return [b for b in found if b.stop - b.start >= 2]
+
+
+def standardised_rows(x: np.ndarray) -> np.ndarray:
+    """Rows centred and scaled to unit length (float64), so Z @ Z.T is the correlation matrix;
+    a constant row becomes 0 (correlation 0 with everything)."""
+    z = np.asarray(x, dtype=np.float64)
+    z = z - z.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(z, axis=1, keepdims=True)
+    return np.divide(z, norm, out=np.zeros_like(z), where=norm > 0)
+
+
+def correlation_upper(x: np.ndarray, block_rows: int = 512) -> np.ndarray:
+    """The upper triangle (i < j, row-major, as np.triu_indices(n, 1)) of the prefix x prefix
+    Pearson correlation matrix of the rows of x, computed block of rows by block of rows."""
+    z = standardised_rows(x)
+    n = z.shape[0]
+    out = np.empty(n * (n - 1) // 2)
+    start = 0
+    for r0 in range(0, n, block_rows):
+        r1 = min(r0 + block_rows, n)
+        block = z[r0:r1] @ z.T
+        values = block[np.arange(r1 - r0)[:, None] + r0 < np.arange(n)[None, :]]
+        out[start:start + values.size] = values
+        start += values.size
+    return out
+
+
+def _centred_unit(v: np.ndarray, n_diagonal: int = 0, diagonal: float = 1.0) -> tuple[np.ndarray, float]:
+    """Centre and scale a symmetric matrix given by its upper triangle v (and n_diagonal equal
+    diagonal entries) so that its full flattened vector has mean 0 and length 1; an upper
+    triangle alone when n_diagonal = 0. Returns (scaled triangle, scaled diagonal value); NaN
+    when the matrix is constant (its correlation with anything is undefined)."""
+    weight = 2 if n_diagonal else 1
+    mean = (weight * v.sum() + n_diagonal * diagonal) / (weight * v.size + n_diagonal)
+    centred, d = v - mean, diagonal - mean
+    norm = np.sqrt(weight * np.dot(centred, centred) + n_diagonal * d * d)
+    if norm == 0:
+        return np.full_like(v, np.nan), float("nan")
+    return centred / norm, float(d / norm) if n_diagonal else 0.0
+
+
+WEIGHTS = {"paper": 1, "authors_code": 2}
+
+
+def method_batches(n: int, method: str, batch_prefixes: int) -> list[slice]:
+    """The prefix batches of a method: one batch of every prefix for `paper`, consecutive
+    batches of batch_prefixes for `authors_code`."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    if method == "paper":
+        if n < 3:
+            raise ValueError(f"RSA needs at least 3 prefixes (2 dissimilarities), got {n}")
+        return [slice(0, n)]
+    found = batches(n, batch_prefixes)
+    if not found:
+        raise ValueError(f"RSA needs at least 2 prefixes, got {n}")
+    return found
+
+
+def batch_vector(rows: np.ndarray, method: str, block_rows: int = 512) -> tuple[np.ndarray, float]:
+    """One batch's standardised triangle z (float32) and diagonal value d: for `paper` the
+    ranks of the correlations (1 - r has the same ranks, reversed in sign for both RDMs alike),
+    for `authors_code` the correlations with their unit diagonal."""
+    upper = correlation_upper(rows, block_rows)
+    if method == "paper":
+        z, d = _centred_unit(rankdata(upper))
+    else:
+        z, d = _centred_unit(upper, n_diagonal=rows.shape[0])
+    return z.astype(np.float32), d
+
+
+def sentence_index_digest(sentence_index: np.ndarray) -> str:
+    """Identifies a shard's row layout; equal digests = rows align across models."""
+    return hashlib.sha256(np.ascontiguousarray(sentence_index, dtype=np.int64).tobytes()).hexdigest()
+
+
+def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefixes: int, seed: int,
+                   batch_prefixes: int = 5000, block_rows: int = 512) -> None:
+    """Stage 1 job: both sublayers of one layer's shard -> one HDF5 file (written atomically)
+    with `{sublayer}/z` (the batches' triangles, concatenated), `{sublayer}/diagonal`,
+    `rows`, `batch_sizes` and attributes method, weight, n_rows, sentence_index_digest, shard.
+    Only one batch of rows is in memory at a time."""
+    with h5py.File(shard, "r") as f, atomic_path(out) as tmp, h5py.File(tmp, "w") as g:
+        sentence_index = f["sentence_index"][...]
+        rows = subsample_rows(sentence_index.size, max_prefixes, seed)
+        slices = method_batches(rows.size, method, batch_prefixes)
+        sizes = np.array([sl.stop - sl.start for sl in slices])
+        ends = np.cumsum(sizes * (sizes - 1) // 2)
+        g.attrs.update(method=method, weight=WEIGHTS[method], n_rows=sentence_index.size, shard=str(shard),
+                       sentence_index_digest=sentence_index_digest(sentence_index))
+        g["rows"], g["batch_sizes"] = rows, sizes
+        for sublayer in SUBLAYERS:
+            z_all = g.create_dataset(f"{sublayer}/z", shape=(int(ends[-1]),), dtype=np.float32)
+            diagonal = []
+            for sl, end in zip(slices, ends):
+                x = prepare_chunk(read_rows(f[analysis_source(sublayer, method)], rows[sl]), method)
+                z, d = batch_vector(x, method, block_rows)
+                z_all[end - z.size:end] = z
+                diagonal.append(d)
+            g[f"{sublayer}/diagonal"] = np.array(diagonal)
+
+
+def _check_aligned(files: dict[str, str | Path], side: str) -> None:
+    """Every stage-1 file must come from shards with equal sentence_index arrays (rows pair
+    up across models) and hold the same prefix batches."""
+    ref_model, ref_path = next(iter(files.items()))
+    with h5py.File(ref_path, "r") as r:
+        ref = dict(r.attrs), r["rows"][...], r["batch_sizes"][...]
+    for model, path in files.items():
+        with h5py.File(path, "r") as f:
+            attrs, rows, sizes = dict(f.attrs), f["rows"][...], f["batch_sizes"][...]
+        if attrs["sentence_index_digest"] != ref[0]["sentence_index_digest"]:
+            raise ValueError(
+                f"rsa side {side}: models {ref_model!r} and {model!r} have different prefixes (sentence_index of "
+                f"{ref[0]['shard']} and {attrs['shard']} differ), so their rows cannot be paired; RSA between "
+                f"models needs the same prefixes (prefixes.unit: word)")
+        if attrs["method"] != ref[0]["method"] or not (np.array_equal(rows, ref[1]) and np.array_equal(sizes, ref[2])):
+            raise ValueError(f"rsa side {side}: {ref_path} and {path} use different prefixes or methods; "
+                             f"rerun them with the same rsa settings")
+
+
+def similarity_matrix(paths_a: Sequence[str | Path], paths_b: Sequence[str | Path], sublayer: str,
+                      chunk_columns: int = 1 << 16) -> np.ndarray:
+    """Stage 2: [layers of A, layers of B] similarities of one sublayer. Per batch the
+    weighted dot products of the standardised triangles plus the diagonal term, accumulated
+    over column chunks read from every file at once, so memory is (layers of A + layers of B)
+    x chunk_columns whatever the number of prefixes; the mean over batches."""
+    with ExitStack() as stack:
+        fa = [stack.enter_context(h5py.File(p, "r")) for p in paths_a]
+        fb = fa if list(paths_b) == list(paths_a) else [stack.enter_context(h5py.File(p, "r")) for p in paths_b]
+        sizes, weight = fa[0]["batch_sizes"][...], int(fa[0].attrs["weight"])
+        diag_a = np.stack([f[f"{sublayer}/diagonal"][...] for f in fa])
+        diag_b = np.stack([f[f"{sublayer}/diagonal"][...] for f in fb])
+        ends = np.cumsum(sizes * (sizes - 1) // 2)
+        total = np.zeros((len(fa), len(fb)))
+        for k, (start, end) in enumerate(zip(ends - sizes * (sizes - 1) // 2, ends)):
+            dots = np.zeros_like(total)
+            for c in range(start, end, chunk_columns):
+                cols = slice(c, min(c + chunk_columns, end))
+                a = np.stack([f[f"{sublayer}/z"][cols] for f in fa]).astype(np.float64)
+                b = a if fb is fa else np.stack([f[f"{sublayer}/z"][cols] for f in fb]).astype(np.float64)
+                dots += a @ b.T
+            total += weight * dots + sizes[k] * np.outer(diag_a[:, k], diag_b[:, k])
+    return total / sizes.size
+
+
+def rsa_table(files: dict[str, dict[int, str | Path]], pairs: Sequence[tuple[str, str]], *, method: str,
+              side: str) -> pd.DataFrame:
+    """Stage 2: `files[model][layer]` -> stage-1 file; one row per (model pair, sublayer,
+    layer_a, layer_b) for every pair in `pairs` (a self-pair gives the layer x layer
+    similarity within a model)."""
+    models = list(dict.fromkeys(m for pair in pairs for m in pair))
+    missing = [m for m in models if not files.get(m)]
+    if missing:
+        raise ValueError(f"no RSA layer files for models {missing}")
+    _check_aligned({m: next(iter(files[m].values())) for m in models}, side)
+    with h5py.File(next(iter(files[models[0]].values())), "r") as f:
+        n_prefixes = int(f["batch_sizes"][...].sum())
+    out = []
+    for model_a, model_b in pairs:
+        layers_a, layers_b = sorted(files[model_a]), sorted(files[model_b])
+        for sublayer in SUBLAYERS:
+            sims = similarity_matrix([files[model_a][l] for l in layers_a], [files[model_b][l] for l in layers_b],
+                                     sublayer)
+            out += [{"model_a": model_a, "model_b": model_b, "method": method, "side": side, "sublayer": sublayer,
+                     "layer_a": la, "layer_b": lb, "similarity": float(sims[i, j]), "n_prefixes": n_prefixes}
+                    for i, la in enumerate(layers_a) for j, lb in enumerate(layers_b)]
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def model_pairs(models: Sequence[str]) -> list[tuple[str, str]]:
+    """Every unordered pair of models in config order, self-pairs included."""
+    return [(a, b) for i, a in enumerate(models) for b in models[i:]]

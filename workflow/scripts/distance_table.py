@@ -1,0 +1,5 @@
+"""Rule script: gather one model's per-layer representation distances into its table."""
+from ffnscope.distance import gather_distance_table
+from ffnscope.tables import write_tsv
+
+write_tsv(gather_distance_table(list(snakemake.input)), snakemake.output[0])
