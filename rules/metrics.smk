@@ -1,19 +1,29 @@
-# Metrics: one CPU job per shard (model, test set, language, layer) streams the shard once
-# for both sublayers; one job per model gathers the per-layer rows into tables.
+# Metrics: one CPU job per shard (model, method, test set, language, layer) streams the shard
+# once for both sublayers, accumulating per sentence: a statistics row per sublayer (with
+# bootstrap CIs over sentences) and the per-sentence activation sums that rank correlation
+# reads; one job per model gathers the rows into tables.
+
+
+def sentence_sums_path(model, method, testset, lang, layer):
+    return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
 
 
 rule layer_stats:
     input:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
-        "results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
+        stats="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
+        sums="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.npz",
     params:
         firing_rule=config["metrics"]["firing_rule"],
         chunk_rows=config["metrics"]["chunk_rows"],
+        bootstrap=config["bootstrap"],
     conda:
         "../envs/analysis.yaml"
     log:
         "logs/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.log",
+    benchmark:
+        "benchmarks/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
     resources:
         slurm_partition=config["cluster"]["cpu_partition"],
         mem_mb=lambda w, input, attempt: int((1000 + 4 * input.size_mb) * attempt),

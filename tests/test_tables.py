@@ -2,28 +2,48 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ffnscope.metrics import layer_statistics
-from ffnscope.tables import aggregate, read_tsv, stats_row, write_tsv
+from ffnscope.bootstrap import Bootstrap
+from ffnscope.metrics import sentence_statistics
+from ffnscope.tables import (RANK_CORRELATION_COLUMNS, aggregate, gather_tables, read_tsv, stats_row, write_tsv)
 
-FREQUENCY = ["model", "testset", "lang", "sublayer", "layer", "mean", "std", "n_prefixes", "firing_rule", "method"]
-FLATNESS = ["model", "testset", "lang", "sublayer", "layer", "flatness", "flatness_mean", "n_prefixes", "method"]
+FREQUENCY = ["model", "method", "testset", "lang", "sublayer", "layer", "mean", "std", "ci_low", "ci_high",
+             "n_prefixes", "n_sentences", "firing_rule"]
+FLATNESS = ["model", "method", "testset", "lang", "sublayer", "layer", "flatness", "flatness_mean", "ci_low",
+            "ci_high", "mean_ci_low", "mean_ci_high", "n_prefixes", "n_sentences"]
+NO_BOOTSTRAP = Bootstrap(n_resamples=0)
 
 
-def row(model, testset, lang, sublayer, layer, chunk):
-    stats = layer_statistics([np.asarray(chunk, dtype=np.float32)], "> 0", "paper")
-    return stats_row(stats, model=model, testset=testset, lang=lang, sublayer=sublayer, layer=layer,
-                     method="paper", firing_rule="> 0")
+def row(model, testset, lang, sublayer, layer, chunk, sentence_index=None, boot=NO_BOOTSTRAP):
+    chunk = np.asarray(chunk, dtype=np.float32)
+    index = np.zeros(len(chunk), int) if sentence_index is None else np.asarray(sentence_index)
+    stats = sentence_statistics([(chunk, index)], int(index.max()) + 1, "> 0", "paper")
+    return stats_row(stats, boot, model=model, testset=testset, lang=lang, sublayer=sublayer, layer=layer)
 
 
 def test_stats_row_values():
     # fires: neuron 0 in 2/2 prefixes, neuron 1 in 0/2 -> mean 0.5, population std 0.5
     # flatness: [1, -1] -> S = [1, 0] -> 0;  [3, 0] -> S = [1, 0] -> 0
     r = row("m", "t", "de", "detector", 3, [[1, -1], [3, 0]])
-    assert r == {"model": "m", "testset": "t", "lang": "de", "sublayer": "detector", "layer": 3,
-                 "method": "paper", "firing_rule": "> 0", "mean": 0.5, "std": 0.5, "n_prefixes": 2,
+    cis = {k: r.pop(k) for k in list(r) if "ci_" in k}
+    assert r == {"model": "m", "method": "paper", "testset": "t", "lang": "de", "sublayer": "detector", "layer": 3,
+                 "firing_rule": "> 0", "mean": 0.5, "std": 0.5, "n_prefixes": 2, "n_sentences": 1,
                  "flatness": 0.0, "flatness_mean": 0.0}
+    assert sorted(cis) == ["flatness_ci_high", "flatness_ci_low", "flatness_mean_ci_high", "flatness_mean_ci_low",
+                           "frequency_ci_high", "frequency_ci_low"]
+    assert all(np.isnan(v) for v in cis.values())  # n_resamples 0
     with pytest.raises(ValueError, match="unknown sublayer 'fc1'"):
         row("m", "t", "de", "fc1", 3, [[1, -1]])
+
+
+def test_stats_row_intervals():
+    # two sentences: [1, -1] (fires 1 of 2) and [[1, 1], [1, 1]] (fires 4 of 4). The resamples
+    # are {A,A}: 2/4 = 0.5, {A,B}: 5/6, {B,B}: 1, so every frequency CI bound lies in [0.5, 1]
+    r = row("m", "t", "de", "detector", 0, [[1, -1], [1, 1], [1, 1]], [0, 1, 1], Bootstrap(n_resamples=400, seed=1))
+    assert r["mean"] == pytest.approx(5 / 6, rel=1e-12) and r["n_sentences"] == 2
+    assert 0.5 <= r["frequency_ci_low"] <= r["mean"] <= r["frequency_ci_high"] <= 1.0
+    assert r["frequency_ci_low"] == 0.5 and r["frequency_ci_high"] == 1.0  # 400 draws hit both extremes
+    # flatness is 0 for every row, so every resample gives 0
+    assert r["flatness_ci_low"] == r["flatness_ci_high"] == 0.0
 
 
 def test_aggregate_round_trip(tmp_path):
@@ -33,7 +53,8 @@ def test_aggregate_round_trip(tmp_path):
     for model, testset, lang, layer in [("xglm-564M", "wmt14-hi-en", "hi", 10), ("xglm-564M", "wmt14-de-en", "en", 2),
                                         ("xglm-1.7B", "wmt14-de-en", "de", 1), ("xglm-564M", "wmt14-de-en", "en", 1)]:
         path = tmp_path / f"{model}_{testset}_{lang}_{layer}.tsv"
-        write_tsv(pd.DataFrame([row(model, testset, lang, s, layer, chunk) for s in ("detector", "combinator")]), path)
+        write_tsv(pd.DataFrame([row(model, testset, lang, s, layer, chunk, [0, 1], Bootstrap(n_resamples=50))
+                                for s in ("detector", "combinator")]), path)
         paths.append(str(path))
 
     freq, flat = aggregate(paths)
@@ -53,15 +74,22 @@ def test_aggregate_round_trip(tmp_path):
     assert flat[keys].values.tolist() == freq[keys].values.tolist()
     # values survive the text round trip exactly: frequency [1/2, 1/2, 1/2, 1/2] -> std 0;
     # flatness: row 1 = 0.2295739585136224, row 2 S = [1, 1/2, 1/2, 0] -> -(1/4)(2 * 1/2 log2 1/2) = 1/4
-    expected = row("x", "t", "l", "detector", 1, chunk)
+    expected = row("x", "t", "l", "detector", 1, chunk, [0, 1], Bootstrap(n_resamples=50))
     assert (freq["mean"] == expected["mean"]).all() and (freq["std"] == 0).all()
     assert (flat["flatness"] == expected["flatness"]).all()
     assert expected["flatness"] == pytest.approx(0.2295739585136224 + 0.25, rel=1e-12)
-    assert (flat["n_prefixes"] == 2).all() and (freq["firing_rule"] == "> 0").all()
+    # the renamed CI columns are the right quantities
+    assert (freq["ci_low"] == expected["frequency_ci_low"]).all()
+    assert (flat["ci_high"] == expected["flatness_ci_high"]).all()
+    assert (flat["mean_ci_low"] == expected["flatness_mean_ci_low"]).all()
+    # resamples of 2 sentences with flatness 0.2296 and 0.25: A in [2*0.2296, 2*0.25]
+    assert 2 * 0.2295739585136224 <= expected["flatness_ci_low"] < expected["flatness_ci_high"] <= 0.5
+    assert (flat["n_prefixes"] == 2).all() and (freq["firing_rule"] == "> 0").all() and (freq["n_sentences"] == 2).all()
 
     # the aggregated tables themselves round-trip
     write_tsv(freq, tmp_path / "tables" / "activation_frequency.tsv")
     pd.testing.assert_frame_equal(read_tsv(tmp_path / "tables" / "activation_frequency.tsv"), freq)
+    assert gather_tables(paths, ["frequency", "flatness"])["flatness"].equals(flat)
 
 
 def test_aggregate_rejects_duplicates_and_missing_columns(tmp_path):
@@ -75,6 +103,20 @@ def test_aggregate_rejects_duplicates_and_missing_columns(tmp_path):
         aggregate([str(tmp_path / "c.tsv")])
     with pytest.raises(ValueError, match="no per-layer"):
         aggregate([])
+    with pytest.raises(ValueError, match="no gathered tables named"):
+        gather_tables([str(tmp_path / "a.tsv")], ["rsa"])
+
+
+def test_gather_rank_correlation_sorts_by_keys(tmp_path):
+    base = {"model": "m", "method": "paper", "comparison": "parallel", "side_a": "t/de", "side_b": "t/en",
+            "sublayer": "detector", "rho": 0.5, "p_value": 0.01, "ci_low": 0.4, "ci_high": 0.6, "n_sentences": 10}
+    write_tsv(pd.DataFrame([{**base, "layer": 2, "pairing": "parallel"}]), tmp_path / "l2.tsv")
+    write_tsv(pd.DataFrame([{**base, "layer": 1, "pairing": "parallel"},
+                            {**base, "layer": 1, "pairing": "non_parallel", "rho": 0.1}]), tmp_path / "l1.tsv")
+    table = gather_tables([str(tmp_path / "l2.tsv"), str(tmp_path / "l1.tsv")], ["rank_correlation"])["rank_correlation"]
+    assert list(table.columns) == RANK_CORRELATION_COLUMNS
+    assert table[["layer", "pairing", "rho"]].values.tolist() == [[1, "non_parallel", 0.1], [1, "parallel", 0.5],
+                                                                  [2, "parallel", 0.5]]
 
 
 def test_text_stays_text_and_nan_stays_nan(tmp_path):

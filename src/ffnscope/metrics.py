@@ -1,11 +1,13 @@
-"""Single-shard statistics of paper §4.1-4.2: activation frequency and activation flatness.
+"""Single-shard statistics of paper §4.1-4.2: activation frequency and activation flatness,
+accumulated per sentence (for bootstrap intervals over sentences and for rank correlation).
 
 Axis convention, throughout: a chunk is a 2-D array [rows, neurons]; one row is one prefix's
 activation vector of the m neurons of a sublayer (detector or combinator) of one layer.
-Shards are streamed chunk by chunk, so memory is bounded by the chunk size, and the result
-does not depend on how the rows are split into chunks.
+Shards are streamed chunk by chunk, so memory is bounded by the chunk size plus the
+per-sentence arrays [n_sentences, neurons], and the result does not depend on how the rows
+are split into chunks.
 
-Methods (config `metrics.method`):
+Methods (config `metrics.methods`):
   paper         values used as stored; flatness with eq. (3) as printed
   authors_code  GELU applied to every chunk first (the authors GELU both detectors and
                 combinators at analysis time); flatness with their denominator and log offset
@@ -15,10 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
+import h5py
 import numpy as np
 from scipy.special import erfc
+
+from .bootstrap import Bootstrap, bootstrap_ci
+from .shards import iter_chunks, read_attrs, read_dataset
 
 METHODS = ("paper", "authors_code")
 FLATNESS_VARIANTS = ("paper", "authors_code")
@@ -98,51 +105,73 @@ def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
 
 
 @dataclass
-class LayerStats:
-    """Streaming accumulator of one sublayer of one layer over all prefixes of a shard.
+class SentenceStats:
+    """Streaming accumulator of one sublayer of one layer over all prefixes of a shard,
+    kept PER SENTENCE so that confidence intervals can resample sentences.
 
-    Keeps per-neuron firing counts and activation sums (float64; the sums feed the rank
-    correlation analyses), the row count, and A = sum_i flatness(X_i) (eq. 1).
+    Arrays (sentences on axis 0, indexed by the shard's sentence_index):
+      fires           [n_sentences, neurons] int32    prefixes of the sentence where the neuron fired
+      activation_sums [n_sentences, neurons] float64  sum of the neuron's values over those prefixes
+      flatness        [n_sentences] float64           sum of flatness(X_i) over those prefixes (eq. 1)
+      n_prefixes      [n_sentences] int64
+    A sentence without prefixes keeps zeros everywhere. Whole-shard values are sums over
+    sentences, so they do not depend on how the rows are split into chunks.
     """
 
     firing_rule: str
     method: str
+    n_sentences: int
     fires: np.ndarray | None = field(default=None, init=False, repr=False)
     activation_sums: np.ndarray | None = field(default=None, init=False, repr=False)
-    n_prefixes: int = field(default=0, init=False)
-    _flatness_sum: float = field(default=0.0, init=False, repr=False)
+    flatness: np.ndarray = field(init=False, repr=False)
+    n_prefixes: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
         self._fired = firing_rule(self.firing_rule)
+        self.flatness = np.zeros(self.n_sentences, dtype=np.float64)
+        self.n_prefixes = np.zeros(self.n_sentences, dtype=np.int64)
 
-    def update(self, chunk: np.ndarray) -> None:
-        """Add the rows of one [rows, neurons] chunk."""
-        chunk = np.asarray(chunk)
+    def update(self, chunk: np.ndarray, sentence_index: np.ndarray) -> None:
+        """Add the rows of one [rows, neurons] chunk; sentence_index [rows] names each row's
+        sentence, and the rows of one sentence are contiguous (the shard contract)."""
+        chunk, sentence_index = np.asarray(chunk), np.asarray(sentence_index)
         if chunk.ndim != 2:
             raise ValueError(f"expected a 2-D [rows, neurons] chunk, got shape {chunk.shape}")
+        if sentence_index.shape != chunk.shape[:1]:
+            raise ValueError(f"sentence_index has shape {sentence_index.shape}, the chunk {chunk.shape[0]} rows")
         if self.fires is None:
-            self.fires = np.zeros(chunk.shape[1], dtype=np.int64)
-            self.activation_sums = np.zeros(chunk.shape[1], dtype=np.float64)
-        elif chunk.shape[1] != self.fires.size:
-            raise ValueError(f"chunk has {chunk.shape[1]} neurons, earlier chunks had {self.fires.size}")
+            self.fires = np.zeros((self.n_sentences, chunk.shape[1]), dtype=np.int32)
+            self.activation_sums = np.zeros((self.n_sentences, chunk.shape[1]), dtype=np.float64)
+        elif chunk.shape[1] != self.fires.shape[1]:
+            raise ValueError(f"chunk has {chunk.shape[1]} neurons, earlier chunks had {self.fires.shape[1]}")
         if chunk.shape[0] == 0:
             return
+        if sentence_index.min() < 0 or sentence_index.max() >= self.n_sentences:
+            raise ValueError(f"sentence_index outside 0..{self.n_sentences - 1}: "
+                             f"{sentence_index.min()}..{sentence_index.max()}")
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(sentence_index)) + 1))
+        ids = sentence_index[starts]
+        if np.unique(ids).size != ids.size:
+            raise ValueError("the rows of a sentence are not contiguous (sentence_index must be grouped)")
         chunk = prepare_chunk(chunk, self.method)
-        self.fires += self._fired(chunk).sum(axis=0)
-        self.activation_sums += chunk.sum(axis=0, dtype=np.float64)
-        self._flatness_sum += float(row_flatness(chunk, self.method).sum())
-        self.n_prefixes += chunk.shape[0]
+        self.fires[ids] += np.add.reduceat(self._fired(chunk), starts, axis=0, dtype=np.int32)
+        self.activation_sums[ids] += np.add.reduceat(chunk, starts, axis=0, dtype=np.float64)
+        self.flatness[ids] += np.add.reduceat(row_flatness(chunk, self.method), starts)
+        self.n_prefixes[ids] += np.diff(np.append(starts, chunk.shape[0]))
+
+    def total_prefixes(self) -> int:
+        return int(self.n_prefixes.sum())
 
     def _require_rows(self) -> None:
-        if self.n_prefixes == 0:
+        if self.total_prefixes() == 0:
             raise ValueError("no rows were accumulated (empty shard?): statistics are undefined")
 
     def frequency(self) -> np.ndarray:
         """Per-neuron activation frequency: prefixes in which the neuron fired / prefixes."""
         self._require_rows()
-        return self.fires / self.n_prefixes
+        return self.fires.sum(axis=0, dtype=np.int64) / self.total_prefixes()
 
     def frequency_mean(self) -> float:
         return float(self.frequency().mean())
@@ -154,16 +183,52 @@ class LayerStats:
     def flatness_sum(self) -> float:
         """Activation flatness A of eq. (1): the sum over prefixes of flatness(X_i)."""
         self._require_rows()
-        return self._flatness_sum
+        return float(self.flatness.sum())
 
     def flatness_mean(self) -> float:
         """A / number of prefixes: comparable across test sets of different sizes."""
-        return self.flatness_sum() / self.n_prefixes
+        return self.flatness_sum() / self.total_prefixes()
+
+    def frequency_mean_ci(self, boot: Bootstrap, stream: str) -> tuple[float, float]:
+        """CI of frequency_mean: the mean over neurons of fires/prefixes equals all firings
+        / (neurons * prefixes), so only per-sentence totals are resampled."""
+        self._require_rows()
+        m = self.fires.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return bootstrap_ci(lambda f, p: f / (m * p), [self.fires.sum(axis=1, dtype=np.int64), self.n_prefixes],
+                                boot, stream)
+
+    def flatness_ci(self, boot: Bootstrap, stream: str) -> tuple[float, float]:
+        """CI of A (a sum, so it scales with the number of prefixes a resample draws)."""
+        self._require_rows()
+        return bootstrap_ci(lambda a: a, [self.flatness], boot, stream)
+
+    def flatness_mean_ci(self, boot: Bootstrap, stream: str) -> tuple[float, float]:
+        self._require_rows()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return bootstrap_ci(lambda a, p: a / p, [self.flatness, self.n_prefixes], boot, stream)
 
 
-def layer_statistics(chunks: Iterable[np.ndarray], firing_rule: str, method: str) -> LayerStats:
-    """Stream `chunks` ([rows, neurons] each) into one LayerStats."""
-    stats = LayerStats(firing_rule=firing_rule, method=method)
-    for chunk in chunks:
-        stats.update(chunk)
+def sentence_statistics(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sentences: int, firing_rule: str,
+                        method: str) -> SentenceStats:
+    """Stream (chunk [rows, neurons], sentence_index [rows]) blocks into one SentenceStats."""
+    stats = SentenceStats(firing_rule=firing_rule, method=method, n_sentences=n_sentences)
+    for chunk, sentence_index in blocks:
+        stats.update(chunk, sentence_index)
     return stats
+
+
+def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: str,
+                     chunk_rows: int = 4096) -> SentenceStats:
+    """Per-sentence statistics of one sublayer of one shard, streamed in `chunk_rows` blocks
+    of the dataset the method analyses (`analysis_source`)."""
+    source = analysis_source(sublayer, method)
+    with h5py.File(path, "r") as f:
+        if source not in f:
+            raise ValueError(f"{path}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
+                             f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
+    n_sentences = int(read_attrs(path)["n_sentences"])
+    sentence_index = read_dataset(path, "sentence_index")
+    chunks = iter_chunks(path, source, chunk_rows)
+    blocks = ((chunk, sentence_index[i * chunk_rows:i * chunk_rows + len(chunk)]) for i, chunk in enumerate(chunks))
+    return sentence_statistics(blocks, n_sentences, firing_rule, method)

@@ -1,7 +1,8 @@
-"""Per-layer statistics rows and the per-model tables gathered from them.
+"""Per-layer result rows and the tables gathered from them.
 
-One row = one (model, test set, language, sublayer, layer) under one method and firing rule.
-Tables are tab-separated with floats written at full (round-trip) precision.
+Per-layer jobs write small TSVs; one job per table gathers them, checks that every row is
+there once, and sorts them. Tables are tab-separated with floats written at full (round-trip)
+precision. Column lists here are the contract with the figures and the summary.
 """
 
 from __future__ import annotations
@@ -11,26 +12,51 @@ from pathlib import Path
 import pandas as pd
 
 from ffnscope.atomic import atomic_path
-from ffnscope.metrics import LayerStats
+from ffnscope.bootstrap import Bootstrap
+from ffnscope.metrics import SentenceStats
+from ffnscope.shards import SUBLAYERS
 
-SUBLAYERS = ("detector", "combinator")
-KEYS = ["model", "testset", "lang", "sublayer", "layer"]
-ROW_COLUMNS = KEYS + ["method", "firing_rule", "mean", "std", "n_prefixes", "flatness", "flatness_mean"]
-FREQUENCY_COLUMNS = KEYS + ["mean", "std", "n_prefixes", "firing_rule", "method"]
-FLATNESS_COLUMNS = KEYS + ["flatness", "flatness_mean", "n_prefixes", "method"]
-_TEXT_COLUMNS = ["model", "testset", "lang", "sublayer", "method", "firing_rule"]
+STATS_KEYS = ["model", "method", "testset", "lang", "sublayer", "layer"]
+# One per-layer statistics row holds both tables' values; CIs carry the quantity in their name.
+ROW_COLUMNS = STATS_KEYS + [
+    "firing_rule", "mean", "std", "frequency_ci_low", "frequency_ci_high", "n_prefixes", "n_sentences",
+    "flatness", "flatness_mean", "flatness_ci_low", "flatness_ci_high", "flatness_mean_ci_low",
+    "flatness_mean_ci_high",
+]
+FREQUENCY_COLUMNS = STATS_KEYS + ["mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"]
+FLATNESS_COLUMNS = STATS_KEYS + ["flatness", "flatness_mean", "ci_low", "ci_high", "mean_ci_low", "mean_ci_high",
+                                 "n_prefixes", "n_sentences"]
+_FREQUENCY_NAMES = {"frequency_ci_low": "ci_low", "frequency_ci_high": "ci_high"}
+_FLATNESS_NAMES = {"flatness_ci_low": "ci_low", "flatness_ci_high": "ci_high",
+                   "flatness_mean_ci_low": "mean_ci_low", "flatness_mean_ci_high": "mean_ci_high"}
+
+RANK_CORRELATION_KEYS = ["model", "method", "comparison", "side_a", "side_b", "sublayer", "layer", "pairing"]
+RANK_CORRELATION_COLUMNS = RANK_CORRELATION_KEYS + ["rho", "p_value", "ci_low", "ci_high", "n_sentences"]
+ENGLISH_OVERLAP_COLUMNS = ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"]
+
+_TEXT_COLUMNS = ["model", "testset", "lang", "sublayer", "method", "firing_rule", "metric", "src_lang", "tgt_lang",
+                 "pairing", "comparison", "side", "side_a", "side_b", "model_a", "model_b", "scope"]
 
 
-def stats_row(stats: LayerStats, *, model: str, testset: str, lang: str, sublayer: str, layer: int,
-              method: str, firing_rule: str) -> dict:
-    """One table row: activation frequency mean/std over neurons and flatness A (eq. 1)."""
+def stats_row(stats: SentenceStats, boot: Bootstrap, *, model: str, testset: str, lang: str, sublayer: str,
+              layer: int) -> dict:
+    """One per-layer row: activation frequency mean/std over neurons, flatness A (eq. 1) and
+    A per prefix, with bootstrap CIs over sentences. The resampling stream is the test set,
+    so both languages of a test set resample the same sentences."""
     if sublayer not in SUBLAYERS:
         raise ValueError(f"unknown sublayer {sublayer!r}; valid: {', '.join(SUBLAYERS)}")
+    frequency_ci = stats.frequency_mean_ci(boot, testset)
+    flatness_ci = stats.flatness_ci(boot, testset)
+    flatness_mean_ci = stats.flatness_mean_ci(boot, testset)
     return {
-        "model": model, "testset": testset, "lang": lang, "sublayer": sublayer, "layer": int(layer),
-        "method": method, "firing_rule": firing_rule,
-        "mean": stats.frequency_mean(), "std": stats.frequency_std(), "n_prefixes": stats.n_prefixes,
+        "model": model, "method": stats.method, "testset": testset, "lang": lang, "sublayer": sublayer,
+        "layer": int(layer), "firing_rule": stats.firing_rule,
+        "mean": stats.frequency_mean(), "std": stats.frequency_std(),
+        "frequency_ci_low": frequency_ci[0], "frequency_ci_high": frequency_ci[1],
+        "n_prefixes": stats.total_prefixes(), "n_sentences": stats.n_sentences,
         "flatness": stats.flatness_sum(), "flatness_mean": stats.flatness_mean(),
+        "flatness_ci_low": flatness_ci[0], "flatness_ci_high": flatness_ci[1],
+        "flatness_mean_ci_low": flatness_mean_ci[0], "flatness_mean_ci_high": flatness_mean_ci[1],
     }
 
 
@@ -48,19 +74,37 @@ def read_tsv(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype={c: str for c in _TEXT_COLUMNS})
 
 
-def aggregate(paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Gather per-layer TSVs into (activation_frequency, flatness) tables sorted by KEYS."""
+def gather(paths: list[str], columns: list[str], keys: list[str]) -> pd.DataFrame:
+    """Concatenate per-layer TSVs, check each key occurs once, sort by `keys`."""
     if not paths:
-        raise ValueError("no per-layer statistics files to aggregate")
+        raise ValueError("no per-layer result files to gather")
     df = pd.concat([read_tsv(p) for p in paths], ignore_index=True)
-    missing = [c for c in ROW_COLUMNS if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"per-layer statistics lack columns {missing} (files: {paths})")
-    unknown = sorted(set(df["sublayer"]) - set(SUBLAYERS))
-    if unknown:
-        raise ValueError(f"unknown sublayer values {unknown}; valid: {', '.join(SUBLAYERS)}")
-    duplicated = df[df.duplicated(KEYS + ["method", "firing_rule"], keep=False)]
+        raise ValueError(f"per-layer results lack columns {missing} (files: {paths})")
+    if "sublayer" in keys:
+        unknown = sorted(set(df["sublayer"]) - set(SUBLAYERS))
+        if unknown:
+            raise ValueError(f"unknown sublayer values {unknown}; valid: {', '.join(SUBLAYERS)}")
+    duplicated = df[df.duplicated(keys, keep=False)]
     if not duplicated.empty:
-        raise ValueError(f"the same layer appears more than once:\n{duplicated[KEYS].to_string(index=False)}")
-    df = df.sort_values(KEYS, kind="stable", ignore_index=True)
-    return df[FREQUENCY_COLUMNS].copy(), df[FLATNESS_COLUMNS].copy()
+        raise ValueError(f"the same row appears more than once:\n{duplicated[keys].to_string(index=False)}")
+    return df.sort_values(keys, kind="stable", ignore_index=True)[columns].copy()
+
+
+def aggregate(paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gather per-layer statistics TSVs into (activation_frequency, flatness) tables."""
+    df = gather(paths, ROW_COLUMNS, STATS_KEYS)
+    frequency = df.rename(columns=_FREQUENCY_NAMES)[FREQUENCY_COLUMNS]
+    flatness = df.rename(columns=_FLATNESS_NAMES)[FLATNESS_COLUMNS]
+    return frequency, flatness
+
+
+def gather_tables(paths: list[str], names: list[str]) -> dict[str, pd.DataFrame]:
+    """The tables of one gather job, by output name: `frequency` and `flatness` from
+    per-layer statistics rows, or `rank_correlation` from per-layer correlation rows."""
+    if sorted(names) == ["flatness", "frequency"]:
+        return dict(zip(("frequency", "flatness"), aggregate(paths)))
+    if names == ["rank_correlation"]:
+        return {"rank_correlation": gather(paths, RANK_CORRELATION_COLUMNS, RANK_CORRELATION_KEYS)}
+    raise ValueError(f"no gathered tables named {names}; valid: [frequency, flatness] or [rank_correlation]")

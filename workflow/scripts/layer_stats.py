@@ -1,17 +1,17 @@
-"""Rule script: activation frequency and flatness of both sublayers of one shard."""
+"""Rule script: per-sentence statistics of both sublayers of one shard -> one statistics row
+per sublayer (bootstrap CIs over sentences) and the per-sentence activation sums."""
 import pandas as pd
 
-from ffnscope.metrics import layer_statistics
-from ffnscope.shards import SUBLAYERS, iter_chunks
+from ffnscope.bootstrap import Bootstrap
+from ffnscope.metrics import shard_statistics
+from ffnscope.rankcorr import save_sentence_sums
+from ffnscope.shards import SUBLAYERS
 from ffnscope.tables import stats_row, write_tsv
 
 p, w = snakemake.params, snakemake.wildcards
-rows = [
-    stats_row(
-        layer_statistics(iter_chunks(snakemake.input[0], sublayer, p.chunk_rows), p.firing_rule, w.method),
-        model=w.model, testset=w.testset, lang=w.lang, sublayer=sublayer, layer=int(w.layer),
-        method=w.method, firing_rule=p.firing_rule,
-    )
-    for sublayer in SUBLAYERS
-]
-write_tsv(pd.DataFrame(rows), snakemake.output[0])
+boot = Bootstrap(**p.bootstrap)
+stats = {s: shard_statistics(snakemake.input[0], s, w.method, p.firing_rule, p.chunk_rows) for s in SUBLAYERS}
+rows = [stats_row(stats[s], boot, model=w.model, testset=w.testset, lang=w.lang, sublayer=s, layer=int(w.layer))
+        for s in SUBLAYERS]
+write_tsv(pd.DataFrame(rows), snakemake.output.stats)
+save_sentence_sums(snakemake.output.sums, stats)

@@ -1,6 +1,5 @@
-"""Rule script: gather per-layer statistics into one model's tables."""
-from ffnscope.tables import aggregate, write_tsv
+"""Rule script: gather per-layer rows into one model's tables, one per named output."""
+from ffnscope.tables import gather_tables, write_tsv
 
-frequency, flatness = aggregate(list(snakemake.input))
-write_tsv(frequency, snakemake.output.frequency)
-write_tsv(flatness, snakemake.output.flatness)
+for name, table in gather_tables(list(snakemake.input), list(snakemake.output.keys())).items():
+    write_tsv(table, snakemake.output[name])
