@@ -1,0 +1,25 @@
+# Findings of a run: per model, method and sublayer the layers of minimum flatness, minimum
+# representation distance and maximum rank correlation (results/tables/summary.tsv), and the
+# paper's qualitative claims as tests with their numbers and PASS / FAIL (results/summary.md).
+# Reads the per-model tables of every configured model; rows of the configured methods only.
+
+SUMMARY_TABLES = ["activation_frequency", "flatness", "representation_distance", "rank_correlation"]
+
+
+rule summary:
+    input:
+        **{table: [table_path(m, table) for m in MODELS] for table in SUMMARY_TABLES},
+    output:
+        table="results/tables/summary.tsv",
+        markdown=report("results/summary.md", caption="../report/summary.rst", category="Findings"),
+    params:
+        models=list(MODELS),
+        methods=METHODS,
+        distance_metric=config["distance"]["metric"],
+    conda:
+        "../envs/analysis.yaml"
+    log:
+        "logs/summary.log",
+    localrule: True
+    script:
+        "../workflow/scripts/summary.py"

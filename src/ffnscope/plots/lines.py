@@ -1,0 +1,175 @@
+"""Per-layer line figures: activation frequency (paper figs 2/3), activation flatness (4/6),
+representation distance (9/10) and rank correlation (12-15, 17/18).
+
+Layout, for all: one panel per model (a row, or a grid of 3 columns for more than 3 models),
+sharing the y axis; x = layer, one line per series (a side "testset/lang", or a pair of
+sides), one legend below the panels. A measurement and its chance-level control (shuffled /
+non-parallel pairs) share a colour: solid = parallel pairs, dashed = control. Bootstrap
+intervals (ci columns; NaN when switched off) are shaded bands around their line.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ffnscope.plots.layout import (add_legend, band_handles, draw_band, layer_panels, series_handles, series_styles,
+                                   single_value)
+
+FLATNESS_LABELS = {
+    "flatness": "Activation flatness A (eq. 1)",
+    "flatness_mean": "Activation flatness / prefix",
+}
+# The CI columns of each flatness value (flatness.tsv): ci_* for the sum A, mean_ci_* per prefix.
+FLATNESS_CI = {"flatness": ("ci_low", "ci_high"), "flatness_mean": ("mean_ci_low", "mean_ci_high")}
+PAIRING_STYLES = {"parallel": "-", "shuffled": "--", "non_parallel": "--"}
+PAIRING_LABELS = {"parallel": "parallel pairs", "shuffled": "shuffled pairs (control)",
+                  "non_parallel": "non-parallel halves (control)"}
+COMPARISONS = {
+    "cross_language": "between languages",
+    "intra_english": "between the English sides of the test sets",
+    "parallel": "between the two sides of each test set",
+}
+
+
+def side_label(testset: str, lang: str) -> str:
+    return f"{testset}/{lang}"
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"the {table} table lacks columns {missing}")
+
+
+def select(df: pd.DataFrame, sublayer: str, sides: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows of one sublayer (and of `sides`, if given and non-empty) with a `side` column."""
+    df = df[df["sublayer"] == sublayer]
+    df = df.assign(side=[side_label(t, lang) for t, lang in zip(df["testset"], df["lang"])])
+    if sides:
+        missing = [s for s in sides if s not in set(df["side"])]
+        if missing:
+            raise ValueError(f"no {sublayer} rows for sides {missing}")
+        df = df[df["side"].isin(sides)]
+    if df.empty:
+        raise ValueError(f"no rows for sublayer {sublayer!r}" + (f" and sides {list(sides)}" if sides else ""))
+    return df
+
+
+def pair_labels(pairs: Sequence[tuple[str, str]], joiner: str) -> dict[tuple[str, str], str]:
+    """Short legend labels for pairs of sides: the languages ("de vs en"), or the test sets
+    where both sides have the same language (English vs English); the full side names if the
+    short labels would not tell every pair apart."""
+    def short(a: str, b: str) -> tuple[str, str]:
+        (ta, _, la), (tb, _, lb) = a.rpartition("/"), b.rpartition("/")
+        return (ta, tb) if la == lb else (la, lb)
+
+    labels = {p: joiner.join(short(*p)) for p in pairs}
+    if len(set(labels.values())) < len(labels):
+        labels = {p: joiner.join(p) for p in pairs}
+    return labels
+
+
+def draw_layer_lines(df: pd.DataFrame, *, series: str, value: str, ylabel: str,
+                     bands: dict[str, tuple[str, str]], pairing: str | None = None) -> Figure:
+    """One panel per model, one line per value of column `series` of `value` against layer.
+    `bands` maps a band kind (layout.BANDS) to the (low, high) columns shaded around each line.
+    `pairing` names a column whose values (PAIRING_STYLES) set the line style."""
+    models = list(dict.fromkeys(df["model"]))
+    styles = series_styles(list(dict.fromkeys(df[series])))
+    pairings = list(dict.fromkeys(df[pairing])) if pairing else []
+    fig, axes = layer_panels(models, ylabel)
+    drawn = set()
+    for ax, model in zip(axes, models):
+        for keys, rows in df[df["model"] == model].groupby([series] + ([pairing] if pairing else []), sort=False):
+            rows = rows.sort_values("layer")
+            style = dict(styles[keys[0]], linestyle=PAIRING_STYLES[keys[1]] if pairing else "-")
+            ax.plot(rows["layer"], rows[value], markersize=4, linewidth=1.3, label=keys[0], **style)
+            for kind, (low, high) in bands.items():
+                if draw_band(ax, rows["layer"], rows[low], rows[high], style["color"], kind, len(styles)) is not None:
+                    drawn.add(kind)
+    keys = ([Line2D([], [], color="0.2", linestyle=PAIRING_STYLES[p], label=PAIRING_LABELS[p]) for p in pairings]
+            if len(pairings) > 1 else [])
+    add_legend(fig, series_handles({k: dict(s, linestyle="-") for k, s in styles.items()}),
+               keys + band_handles([k for k in bands if k in drawn]))
+    return fig
+
+
+def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: Sequence[str] | None = None) -> Figure:
+    """Figures 2/3: per side, the mean over neurons of each neuron's activation frequency,
+    with the spread over neurons (+/- std, light band) and the bootstrap interval of the
+    mean over sentences (darker band). Table activation_frequency.tsv."""
+    require_columns(df, ["mean", "std", "ci_low", "ci_high", "method", "firing_rule"], "activation_frequency")
+    df = select(df, sublayer, sides)
+    df = df.assign(std_low=df["mean"] - df["std"], std_high=df["mean"] + df["std"])
+    fig = draw_layer_lines(df, series="side", value="mean", ylabel="Activation frequency",
+                           bands={"std": ("std_low", "std_high"), "ci": ("ci_low", "ci_high")})
+    fig.suptitle(f"Activation frequency of {sublayer}s (mean over neurons)\n"
+                 f"method: {single_value(df, 'method')}, firing rule: {single_value(df, 'firing_rule')}")
+    return fig
+
+
+def make_flatness_figure(df: pd.DataFrame, sublayer: str, *, flatness_value: str = "flatness",
+                         sides: Sequence[str] | None = None) -> Figure:
+    """Figures 4/6: activation flatness per layer, as the sum A of eq. (1) or per prefix,
+    with its bootstrap interval. Table flatness.tsv."""
+    if flatness_value not in FLATNESS_LABELS:
+        raise ValueError(f"unknown flatness value {flatness_value!r}; valid: {', '.join(FLATNESS_LABELS)}")
+    require_columns(df, [flatness_value, *FLATNESS_CI[flatness_value], "method"], "flatness")
+    df = select(df, sublayer, sides)
+    fig = draw_layer_lines(df, series="side", value=flatness_value, ylabel=FLATNESS_LABELS[flatness_value],
+                           bands={"ci": FLATNESS_CI[flatness_value]})
+    fig.suptitle(f"Activation flatness of {sublayer}s (eq. 1-3)\nmethod: {single_value(df, 'method')}")
+    return fig
+
+
+def make_distance_figure(df: pd.DataFrame, sublayer: str, *, metric: str | None = None) -> Figure:
+    """Figures 9/10: representation distance (Algorithm 1: per source prefix the minimum
+    distance to a prefix of the paired target sentence, summed) per language pair, parallel
+    pairs solid, shuffled pairs (chance level) dashed. `metric` picks one distance metric;
+    None requires the table to hold exactly one. Table representation_distance.tsv."""
+    require_columns(df, ["metric", "testset", "src_lang", "tgt_lang", "pairing", "distance", "ci_low", "ci_high",
+                         "method"], "representation_distance")
+    df = df[df["sublayer"] == sublayer]
+    if metric is not None:
+        df = df[df["metric"] == metric]
+    if df.empty:
+        raise ValueError(f"no representation distance rows for sublayer {sublayer!r}"
+                         + (f" and metric {metric!r}" if metric is not None else ""))
+    metric = single_value(df, "metric")
+    pairs = list(zip(side_label_column(df, "src_lang"), side_label_column(df, "tgt_lang")))
+    labels = pair_labels(list(dict.fromkeys(pairs)), " \u2192 ")
+    df = df.assign(pair=[labels[p] for p in pairs])
+    fig = draw_layer_lines(df, series="pair", value="distance", ylabel=f"Summed minimum {metric} distance",
+                           bands={"ci": ("ci_low", "ci_high")}, pairing="pairing")
+    fig.suptitle(f"Representation distance of {sublayer}s (Algorithm 1, {metric})\n"
+                 f"method: {single_value(df, 'method')}; lower = more similar across languages")
+    return fig
+
+
+def side_label_column(df: pd.DataFrame, lang_column: str) -> list[str]:
+    return [side_label(t, lang) for t, lang in zip(df["testset"], df[lang_column])]
+
+
+def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison: str) -> Figure:
+    """Figures 12/13 (cross_language), 14/15 (intra_english), 17/18 (parallel): Spearman
+    correlation of the neurons' activation sums between two sides, per layer, one line per
+    pair; the non-parallel control (if present) dashed. Table rank_correlation.tsv."""
+    if comparison not in COMPARISONS:
+        raise ValueError(f"unknown comparison {comparison!r}; valid: {', '.join(COMPARISONS)}")
+    require_columns(df, ["comparison", "side_a", "side_b", "pairing", "rho", "ci_low", "ci_high", "method"],
+                    "rank_correlation")
+    df = df[(df["sublayer"] == sublayer) & (df["comparison"] == comparison)]
+    if df.empty:
+        raise ValueError(f"no {comparison} rank correlation rows for sublayer {sublayer!r}")
+    pairs = list(zip(df["side_a"], df["side_b"]))
+    labels = pair_labels(list(dict.fromkeys(pairs)), " vs ")
+    df = df.assign(pair=[labels[p] for p in pairs])
+    fig = draw_layer_lines(df, series="pair", value="rho", ylabel="Spearman \u03c1 of neuron activation sums",
+                           bands={"ci": ("ci_low", "ci_high")}, pairing="pairing")
+    fig.suptitle(f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}\n"
+                 f"method: {single_value(df, 'method')}")
+    return fig
