@@ -146,6 +146,16 @@ def test_unsorted_shard_is_rejected(tmp_path):
         paired_distances(tmp_path / "bad.h5", tmp_path / "ok.h5", "detector")
 
 
+def test_missing_pre_activations_name_the_shard(tmp_path):
+    rng = np.random.default_rng(9)
+    write_shard(tmp_path / "src.h5", [2, 2], rng)
+    with h5py.File(tmp_path / "src.h5", "a") as f:
+        del f["detector_pre"]
+    write_shard(tmp_path / "tgt.h5", [2, 2], rng)
+    with pytest.raises(ValueError, match="src.h5: no dataset 'detector_pre', which method 'authors_code' analyses"):
+        pooled_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector")
+
+
 def test_derangement():
     perm = derangement(6, 11)
     assert sorted(perm) == list(range(6)) and not np.any(perm == np.arange(6))

@@ -100,6 +100,16 @@ def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
     return block[inverse].astype(np.float32, copy=False)
 
 
+def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
+    """The dataset a method analyses for a sublayer (`metrics.analysis_source`), or one clear
+    error when the shard lacks it (pre-activations are stored only for authors_code runs)."""
+    source = analysis_source(sublayer, method)
+    if source not in f:
+        raise ValueError(f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
+                         f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
+    return f[source]
+
+
 class SentenceRows:
     """Row ranges of the sentences of one shard, whose rows are grouped by sentence in sentence
     order (the shard contract), so a sentence is one contiguous slice."""
@@ -228,16 +238,16 @@ def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
     if "shuffled" in pairings:
         targets["shuffled"] = ids[derangement(ids.size, seed)]
     sums = {pairing: np.zeros(ids.size) for pairing in pairings}
-    dataset = analysis_source(sublayer, method)
     # blocks of sentences of similar source length: less padding in the batched computation
     by_length = np.argsort(src.lengths(ids), kind="stable")
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+        src_data, tgt_data = source_dataset(fs, sublayer, method), source_dataset(ft, sublayer, method)
         for block in _blocks(ids.size, block_sentences):
             pos = by_length[block]
-            src_rows = prepare_chunk(read_rows(fs[dataset], src.row_indices(ids[pos])), method)
+            src_rows = prepare_chunk(read_rows(src_data, src.row_indices(ids[pos])), method)
             for pairing in pairings:
                 tgt_ids = targets[pairing][pos]
-                tgt_rows = prepare_chunk(read_rows(ft[dataset], tgt.row_indices(tgt_ids)), method)
+                tgt_rows = prepare_chunk(read_rows(tgt_data, tgt.row_indices(tgt_ids)), method)
                 sums[pairing][pos] = pair_min_distance_sums(
                     src_rows, src.lengths(ids[pos]), tgt_rows, tgt.lengths(tgt_ids), metric)
     n_prefixes = int(src.lengths(ids).sum())
@@ -264,13 +274,13 @@ def pooled_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
     pool = np.unique(rng.integers(0, n_tgt, n_tgt))
     drawn = np.flatnonzero(multiplicity)
     row_min = np.empty(drawn.size)
-    dataset = analysis_source(sublayer, "authors_code")
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+        src_data, tgt_data = source_dataset(fs, sublayer, "authors_code"), source_dataset(ft, sublayer, "authors_code")
         for block in _blocks(drawn.size, block_rows):
-            a = _unit(torch.as_tensor(prepare_chunk(read_rows(fs[dataset], drawn[block]), "authors_code")))
+            a = _unit(torch.as_tensor(prepare_chunk(read_rows(src_data, drawn[block]), "authors_code")))
             best = torch.full((a.shape[0],), float("inf"))
             for chunk in _blocks(pool.size, AUTHORS_CHUNK_ROWS):
-                b = _unit(torch.as_tensor(prepare_chunk(read_rows(ft[dataset], pool[chunk]), "authors_code")))
+                b = _unit(torch.as_tensor(prepare_chunk(read_rows(tgt_data, pool[chunk]), "authors_code")))
                 best = torch.minimum(best, distance_matrix(a, b, metric).min(dim=1).values)
             row_min[block] = best.double().numpy()
     position = np.searchsorted(src.ids, src.sentence_index[drawn])

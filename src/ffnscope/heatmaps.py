@@ -24,8 +24,8 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_path
-from .distance import read_rows
-from .metrics import analysis_source, prepare_chunk
+from .distance import read_rows, source_dataset
+from .metrics import prepare_chunk
 from .shards import SUBLAYERS
 
 
@@ -68,7 +68,7 @@ def heatmap_file(shard: str | Path, out: str | Path, method: str, *, max_prefixe
         rows = evenly_spaced_rows(sentence_index.size, max_prefixes)
         arrays = {"sentence_index": sentence_index[rows], "row_index": rows}
         for sublayer in SUBLAYERS:
-            x = prepare_chunk(read_rows(f[analysis_source(sublayer, method)], rows), method)
+            x = prepare_chunk(read_rows(source_dataset(f, sublayer, method), rows), method)
             pooled, starts = pool_neurons(minmax_rows(x), max_neurons)
             arrays[sublayer] = pooled.astype(np.float32)
             arrays[f"{sublayer}_neuron_start"] = starts

@@ -48,8 +48,8 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .atomic import atomic_path
-from .distance import read_rows
-from .metrics import METHODS, analysis_source, prepare_chunk
+from .distance import read_rows, source_dataset
+from .metrics import METHODS, prepare_chunk
 from .shards import SUBLAYERS
 
 COLUMNS = ["model_a", "model_b", "method", "side", "sublayer", "layer_a", "layer_b", "similarity", "n_prefixes"]
@@ -166,7 +166,7 @@ def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefi
             z_all = g.create_dataset(f"{sublayer}/z", shape=(int(ends[-1]),), dtype=np.float32)
             diagonal = []
             for sl, end in zip(slices, ends):
-                x = prepare_chunk(read_rows(f[analysis_source(sublayer, method)], rows[sl]), method)
+                x = prepare_chunk(read_rows(source_dataset(f, sublayer, method), rows[sl]), method)
                 z, d = batch_vector(x, method, block_rows)
                 z_all[end - z.size:end] = z
                 diagonal.append(d)
