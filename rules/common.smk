@@ -94,8 +94,42 @@ def model_input(model):
     return [spec.path] if spec.gguf_package else []
 
 
-def snapshot_mem_mb(spec, attempt):
-    return int((4000 + 3000 * spec.size_gb) * attempt)
+# Cluster resources, read by the SLURM profile (slurm/): partition, account and GPU model come
+# from config `cluster`, never from rule files. Memory and time are multiplied by `attempt`, so
+# a job that failed (out of memory, timeout) is retried (`--retries`) with more of both.
+CLUSTER = config["cluster"]
+
+
+def _account():
+    return {"slurm_account": CLUSTER["account"]} if CLUSTER["account"] else {}
+
+
+def gpu_job_resources(spec):
+    """One GPU (of `cluster.gpu_model` when set) on the GPU partition for a snapshot of model
+    `spec`: host memory holds a copy of the weights while loading plus the capture buffers, and
+    the wall time grows with the model, so both scale with its `size_gb`."""
+    gpu_model = {"gpu_model": CLUSTER["gpu_model"]} if CLUSTER["gpu_model"] else {}
+    return {
+        "gpu": 1,
+        **gpu_model,
+        "slurm_partition": CLUSTER["gpu_partition"],
+        "mem_mb": lambda wildcards, attempt: int((4000 + 3000 * spec.size_gb) * attempt),
+        "runtime": lambda wildcards, attempt: int((30 + 20 * spec.size_gb) * attempt),
+        **_account(),
+    }
+
+
+def cpu_job_resources(base_mem_mb=1000, mem_mb_per_input_mb=2, base_minutes=15, minutes_per_input_gb=10):
+    """A job on the CPU partition that reads its input (shards) once: memory and time grow with
+    the input's size on disk on top of a fixed part (interpreter, one chunk of rows)."""
+    return {
+        "slurm_partition": CLUSTER["cpu_partition"],
+        "mem_mb": lambda wildcards, input, attempt: int(
+            (base_mem_mb + mem_mb_per_input_mb * input.size_mb) * attempt),
+        "runtime": lambda wildcards, input, attempt: int(
+            (base_minutes + minutes_per_input_gb * input.size_mb / 1024) * attempt),
+        **_account(),
+    }
 
 
 FIGURES = {

@@ -25,9 +25,7 @@ rule layer_stats:
     benchmark:
         "benchmarks/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
     resources:
-        slurm_partition=config["cluster"]["cpu_partition"],
-        mem_mb=lambda w, input, attempt: int((1000 + 4 * input.size_mb) * attempt),
-        runtime=lambda w, attempt: 30 * attempt,
+        **cpu_job_resources(),
     script:
         "../workflow/scripts/layer_stats.py"
 

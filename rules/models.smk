@@ -14,7 +14,6 @@ rule convert_gguf_model:
     benchmark:
         "benchmarks/convert_gguf_model/{model}.tsv"
     resources:
-        mem_mb=8000,
-        runtime=30,
+        **cpu_job_resources(base_mem_mb=8000, base_minutes=30),
     script:
         "../workflow/scripts/convert_gguf_model.py"

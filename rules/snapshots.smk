@@ -28,9 +28,6 @@ for _m in MODELS.values():
             f"benchmarks/snapshot/{_m.name}/{{testset}}_{{lang}}.tsv"
         threads: 4
         resources:
-            gpu=1,
-            slurm_partition=config["cluster"]["gpu_partition"],
-            mem_mb=lambda wildcards, attempt, spec=_m: snapshot_mem_mb(spec, attempt),
-            runtime=lambda wildcards, attempt, spec=_m: int((20 + 30 * spec.size_gb) * attempt),
+            **gpu_job_resources(_m),
         script:
             "../workflow/scripts/snapshot.py"

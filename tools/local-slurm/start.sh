@@ -5,9 +5,9 @@
 #
 #   munged -> mariadbd -> slurmdbd -> slurmctld -> slurmd
 #
-# Partitions: `cpu` (default) and `gpu`, both on this one node. The node gets a
-# fake GPU (Gres=gpu:1 backed by /dev/null) so that `resources: gpu=1` jobs are
-# scheduled and accounted (sacct AllocTRES shows gres/gpu=1) like on a real
+# Partitions: `cpu` (default) and `gpu`, both on this one node. The node gets
+# fake GPUs (Gres=gpu:N without device files) so that `resources: gpu=1` jobs
+# are scheduled and accounted (sacct AllocTRES shows gres/gpu=1) like on a real
 # cluster; nothing actually uses a GPU.
 #
 # Idempotent: re-running only starts what is not running, and restarts
@@ -16,14 +16,16 @@
 # Debian 12 (slurm-wlm 22.05), must run as root.
 #
 # Env knobs:
-#   SLURM_FAKE_GPU=1|0     1 (default): node gets Gres=gpu:1 (File=/dev/null)
+#   SLURM_FAKE_GPUS=N      number of fake GPUs of the node (default 2, so two
+#                          GPU jobs can run side by side); 0: no GPU gres
 #   SLURM_NODE_CPUS=N      override detected CPU count of the node
 #   SLURM_NODE_MEM_MB=N    override the node's RealMemory (default: 90% of the
 #                          smaller of physical RAM and the cgroup limit)
 #   SLURM_WAIT_S=60        seconds to wait for each daemon / the node
 set -euo pipefail
 
-FAKE_GPU=${SLURM_FAKE_GPU:-1}
+FAKE_GPUS=${SLURM_FAKE_GPUS:-2}
+[[ "$FAKE_GPUS" =~ ^[0-9]+$ ]] || { echo "SLURM_FAKE_GPUS must be a number, got '$FAKE_GPUS'" >&2; exit 2; }
 WAIT_S=${SLURM_WAIT_S:-60}
 # All runtime state (slurmctld state, slurmd spool, accounting DB, logs) lives
 # under one root so that `stop.sh --purge` can wipe it with one rm.
@@ -113,14 +115,20 @@ fi
 
 GRES_NODE=""; GRES_GLOBAL=""; ACCT_TRES=""
 NEW_GRES=$(mktemp); NEW_CONF=$(mktemp); NEW_DBD=$(mktemp)
-if [ "$FAKE_GPU" = 1 ]; then
-  GRES_NODE=" Gres=gpu:1"
+if [ "$FAKE_GPUS" -gt 0 ]; then
+  GRES_NODE=" Gres=gpu:$FAKE_GPUS"
   GRES_GLOBAL='GresTypes=gpu'
   # AccountingStorageTRES: without it sacct's AllocTRES has no gres/gpu
   # (slurmctld only accepts this with slurmdbd accounting, which we have).
   ACCT_TRES='AccountingStorageTRES=gres/gpu'
-  # AutoDetect=off: no NVML here; File=/dev/null: a device file must exist.
-  printf 'AutoDetect=off\nNodeName=%s Name=gpu File=/dev/null\n' "$H" > "$NEW_GRES"
+  # AutoDetect=off: no NVML here. slurmd counts a node's GPUs from their
+  # device files (Count alone reports 0 and the node goes INVAL), so each fake
+  # GPU is an empty file: it only has to exist (task/none binds nothing).
+  mkdir -p "$STATE/fake-gpu"
+  for i in $(seq 0 $(( FAKE_GPUS - 1 ))); do
+    touch "$STATE/fake-gpu/gpu$i"
+  done
+  printf 'AutoDetect=off\nNodeName=%s Name=gpu File=%s/fake-gpu/gpu[0-%d]\n' "$H" "$STATE" $(( FAKE_GPUS - 1 )) > "$NEW_GRES"
 fi
 
 cat > "$NEW_CONF" <<EOF
@@ -191,7 +199,7 @@ install_if_changed() {
 }
 CONF_CHANGED=0; DBD_CHANGED=0
 install_if_changed "$NEW_CONF" /etc/slurm/slurm.conf 0644 && CONF_CHANGED=1
-if [ "$FAKE_GPU" = 1 ]; then install_if_changed "$NEW_GRES" /etc/slurm/gres.conf 0644 && CONF_CHANGED=1
+if [ "$FAKE_GPUS" -gt 0 ]; then install_if_changed "$NEW_GRES" /etc/slurm/gres.conf 0644 && CONF_CHANGED=1
 elif [ -e /etc/slurm/gres.conf ]; then rm -f /etc/slurm/gres.conf; CONF_CHANGED=1; fi
 # slurmdbd refuses to start unless its config (it holds the DB password) is
 # owned by SlurmUser and not readable by others
@@ -306,5 +314,5 @@ FAIL_HINT=""
 # (and so the snakemake plugin) fails
 wait_up "sacct via slurmdbd" "$RUN/slurmdbd.pid" slurmdbd "$LOGS/slurmdbd.log" sacct -n -X -S now-1minute
 
-log "ready in $(elapsed)s: node $H, $CPUS CPUs, ${MEM} MB, fake_gpu=$FAKE_GPU"
+log "ready in $(elapsed)s: node $H, $CPUS CPUs, ${MEM} MB, fake GPUs: $FAKE_GPUS"
 sinfo -o '%P %a %N %T %c %m %G'

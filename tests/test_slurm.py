@@ -1,0 +1,199 @@
+"""The workflow through `snakemake --profile slurm` on a real SLURM cluster
+(tools/local-slurm/start.sh): snapshot jobs run on the gpu partition with a GPU allocated,
+metric jobs on the cpu partition (read back from `sacct`), the tables equal a local run's, and
+a snapshot job cancelled with `scancel` while it writes leaves no corrupt shard: the re-run
+completes and every shard holds the rows its sentences give.
+
+Runs when FFNSCOPE_SLURM=1 (then a missing cluster is an error) or when `sinfo` reaches a
+controller; FFNSCOPE_SLURM=0 skips it."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from ffnscope.shards import SUBLAYERS, read_attrs, read_dataset
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+# Jobs find this venv's snakemake/python through PATH (sbatch --export=ALL); one thread per job
+# in both runs so that the local and the cluster run compute exactly the same numbers.
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+CLUSTER_ARGS = ["--profile", str(REPO / "slurm"), "--slurm-init-seconds-before-status-checks", "2",
+                "--max-threads", "1"]
+LAYERS = [1, 2]
+
+
+def _partitions():
+    """Partition -> generic resources of its nodes, or None when no controller answers."""
+    if shutil.which("sinfo") is None:
+        return None
+    result = subprocess.run(["sinfo", "-h", "-o", "%R %G"], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        return None
+    return dict(line.split(maxsplit=1) for line in result.stdout.splitlines() if line.strip())
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    wanted = os.environ.get("FFNSCOPE_SLURM")
+    if wanted == "0":
+        pytest.skip("FFNSCOPE_SLURM=0")
+    partitions = _partitions()
+    problem = None
+    if partitions is None:
+        problem = "no SLURM controller answers `sinfo` (start one: tools/local-slurm/start.sh)"
+    elif not {"cpu", "gpu"} <= set(partitions) or "gpu" not in partitions["gpu"]:
+        problem = f"the SLURM cluster lacks a `cpu` partition and a `gpu` partition with GPUs: {partitions}"
+    if problem and wanted == "1":
+        pytest.fail(f"FFNSCOPE_SLURM=1 but {problem}")
+    if problem:
+        pytest.skip(problem)
+
+
+def write_config(workdir, shared_data, model_dir, testsets, **extra):
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "data": {"source": "local", "local_dir": str(shared_data / "wmt14")},
+        "testsets": [{"name": f"wmt14-{t}", "dir": t, "langs": t.split("-")} for t in testsets],
+        "models": [{"name": "tiny-xglm", "path": str(model_dir), "n_layers": 4, "layers": LAYERS}],
+        "metrics": {"methods": ["paper"]},
+        **extra,
+    }
+    (workdir / "test.yaml").write_text(yaml.safe_dump(config))
+    return workdir
+
+
+def snakemake_command(workdir, *args):
+    return [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "test.yaml"), *args]
+
+
+def run_snakemake(workdir, *args, check=True):
+    result = subprocess.run(snakemake_command(workdir, *args), capture_output=True, text=True, env=ENV)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def sacct_jobs(workdir, expected):
+    """The SLURM jobs submitted from `workdir` as dicts (rule read from the job comment, which
+    the plugin sets to rule_<rule>_wildcards_<values>); waits until `expected` jobs are
+    accounted in a final state (accounting reaches slurmdbd asynchronously)."""
+    fields = ["JobID", "Partition", "State", "AllocTRES", "Comment", "WorkDir"]
+    for _ in range(60):
+        out = subprocess.run(["sacct", "-X", "-n", "-P", "-S", "now-3hours", "-o", ",".join(fields)],
+                             capture_output=True, text=True, check=True).stdout
+        jobs = [dict(zip(fields, line.split("|"))) for line in out.splitlines()]
+        jobs = [j for j in jobs if j["WorkDir"] == str(workdir)]
+        for job in jobs:
+            job["rule"] = re.match(r"rule_(.+?)(?:_wildcards_(.*))?$", job["Comment"])[1]
+        if len(jobs) >= expected and not any(j["State"] in ("PENDING", "RUNNING") for j in jobs):
+            return jobs
+        time.sleep(0.5)
+    raise AssertionError(f"sacct lists {len(jobs)} finished jobs from {workdir}, expected {expected}: {jobs}")
+
+
+def shard_paths(workdir):
+    return sorted((workdir / "results" / "snapshots").rglob("layer*.h5"))
+
+
+@pytest.fixture(scope="module")
+def runs(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
+    """The same small DAG (2 test sets x 2 languages, 3 sentences, layers 1-2) run locally and
+    through the SLURM profile."""
+    root = tmp_path_factory.mktemp("slurm")
+    local, remote = (write_config(root / name, shared_data, tiny_xglm_dir, ["de-en", "hi-en"],
+                                  sampling={"n_sentences": 3, "seed": 5}) for name in ("local", "slurm"))
+    run_snakemake(local, "--cores", "2", "--max-threads", "1")
+    started = time.perf_counter()
+    run_snakemake(remote, *CLUSTER_ARGS)
+    print(f"\nworkflow through SLURM: {time.perf_counter() - started:.1f} s")
+    return local, remote
+
+
+def test_jobs_ran_in_their_partitions(runs):
+    _, remote = runs
+    sides, jobs = 4, sacct_jobs(remote, expected=4 + 4 * len(LAYERS))
+    snapshots = [j for j in jobs if j["rule"].startswith("snapshot_")]
+    layer_stats = [j for j in jobs if j["rule"] == "layer_stats"]
+    assert len(snapshots) == sides and len(layer_stats) == sides * len(LAYERS)
+    for job in snapshots:
+        assert (job["Partition"], job["State"]) == ("gpu", "COMPLETED"), job
+        assert "gres/gpu=1" in job["AllocTRES"].split(","), job
+    for job in layer_stats:
+        assert (job["Partition"], job["State"]) == ("cpu", "COMPLETED"), job
+        assert "gres/gpu" not in job["AllocTRES"], job
+    # the job itself saw no CUDA device (the GPU is fake) and recorded where it ran
+    assert {read_attrs(p)["device"] for p in shard_paths(remote)} == {"cpu"}
+
+
+def test_outputs_equal_local_run(runs):
+    local, remote = runs
+    tables = sorted(p.relative_to(local) for p in (local / "results" / "tables").rglob("*.tsv")
+                    if not p.name.startswith("job_resources"))  # timings differ by nature
+    assert Path("results/tables/tiny-xglm/activation_frequency.tsv") in tables
+    differing = [str(t) for t in tables if (local / t).read_bytes() != (remote / t).read_bytes()]
+    assert not differing, f"tables differ between the local and the SLURM run: {differing}"
+    shards = [p.relative_to(local) for p in shard_paths(local)]
+    assert len(shards) == 4 * len(LAYERS) and shards == [p.relative_to(remote) for p in shard_paths(remote)]
+    for shard in shards:
+        for name in (*SUBLAYERS, "sentence_index", "token_position"):
+            np.testing.assert_array_equal(read_dataset(local / shard, name), read_dataset(remote / shard, name))
+
+
+def check_shards(workdir, side):
+    """Every layer shard of `side` opens, holds every dataset, and has one row per word of each
+    sentence (word prefixes, full sentence included), grouped by sentence in order."""
+    sentences = (workdir / "results" / "testsets" / f"{side}.txt").read_text(encoding="utf-8").splitlines()
+    words = np.array([len(s.split()) for s in sentences])
+    for layer in LAYERS:
+        with h5py.File(workdir / f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5", "r") as f:
+            assert f.attrs["n_sentences"] == len(sentences)
+            assert {f[name].shape[0] for name in (*SUBLAYERS, "sentence_index", "token_position")} == {words.sum()}
+            np.testing.assert_array_equal(f["sentence_index"][:], np.repeat(np.arange(len(sentences)), words))
+            # rows never written would still hold the fill value 0
+            assert (np.abs(f["combinator"][:].astype(np.float32)).sum(axis=1) > 0).all()
+
+
+def test_cancelled_snapshot_job_leaves_no_corrupt_shard(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
+    # enough sentences, in small windows and batches, that the snapshot job writes for seconds
+    workdir = write_config(tmp_path_factory.mktemp("slurm") / "cancel", shared_data, tiny_xglm_dir, ["de-en"],
+                           sampling={"n_sentences": 600, "seed": 5},
+                           snapshot={"token_budget": 512, "window_mb": 1})
+    side = "wmt14-de-en/de"
+    side_dir = workdir / "results/snapshots/tiny-xglm" / side
+    targets = [f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5" for layer in LAYERS]
+    run = subprocess.Popen(snakemake_command(workdir, *CLUSTER_ARGS, "--retries", "0", *targets),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    cancelled, deadline = None, time.monotonic() + 300
+    while cancelled is None and run.poll() is None and time.monotonic() < deadline:
+        # shards being written exist under temporary names (.layerLL.tmp-PID.h5)
+        if list(side_dir.glob(".layer*.tmp-*.h5")):
+            queue = subprocess.run(["squeue", "-h", "-t", "R", "-o", "%i|%k|%Z"],
+                                   capture_output=True, text=True, check=True).stdout
+            cancelled = next((job_id for job_id, comment, job_dir in (line.split("|") for line in queue.splitlines())
+                              if job_dir == str(workdir) and comment.startswith("rule_snapshot_")), None)
+            if cancelled:
+                subprocess.run(["scancel", cancelled], check=True)
+        time.sleep(0.05)
+    output = run.communicate(timeout=300)[0]
+    assert cancelled, f"the snapshot job was never seen writing:\n{output[-3000:]}"
+    assert run.returncode != 0 and f"SLURM-job '{cancelled}' failed" in output, output[-3000:]
+    state = next(j["State"] for j in sacct_jobs(workdir, expected=1) if j["JobID"] == cancelled)
+    assert state.startswith("CANCELLED")
+    # the killed job left no shard under a final name
+    assert not shard_paths(workdir)
+
+    run_snakemake(workdir, *CLUSTER_ARGS, *targets)
+    assert len(shard_paths(workdir)) == len(LAYERS)
+    check_shards(workdir, side)
