@@ -115,6 +115,19 @@ def test_legend_keys_get_a_column_of_their_own(distance):
                      "95 % bootstrap CI over sentences"]
 
 
+def test_long_legends_grow_the_figure():
+    """10 language pairs under one 6.5-inch panel: the CI key takes 0.7 + 32 * 0.085 = 3.42
+    inches, leaving room for int(3.08 / (0.7 + 8 * 0.085)) = 2 columns of pairs: 5 rows, 2
+    more than the 3 reserved, so the figure is 2 * 0.25 inches taller than 3.2 + 0.9."""
+    langs = ["cs", "de", "en", "fr", "hi"]
+    rows = [{"model": "m", "method": "paper", "comparison": "cross_language", "side_a": f"t{a}/{a}",
+             "side_b": f"t{b}/{b}", "sublayer": "detector", "layer": k, "pairing": "parallel", "rho": 0.5,
+             "ci_low": 0.4, "ci_high": 0.6} for i, a in enumerate(langs) for b in langs[i + 1:] for k in range(3)]
+    fig = make_rank_correlation_figure(pd.DataFrame(rows), "detector", comparison="cross_language")
+    assert fig.legends[0]._ncols == 3 and len(legend_labels(fig)) == 11
+    assert fig.get_figheight() == pytest.approx(4.6) and fig.get_figwidth() == 6.5
+
+
 def test_grid_for_more_than_three_models(stats):
     many = pd.concat([stats.assign(model=f"m{i}") for i in range(5)], ignore_index=True)
     fig = make_flatness_figure(many, "combinator")
@@ -178,7 +191,13 @@ def test_rank_correlation_figures_per_comparison(rank):
     assert [(l.get_label(), l.get_linestyle()) for l in fig.axes[1].lines] == [
         ("de vs en", "-"), ("de vs en", "--"), ("hi vs en", "-"), ("hi vs en", "--")]
     np.testing.assert_allclose(fig.axes[1].lines[1].get_ydata(), [0.5, 0.4, 0.3, 0.2])
-    assert "non-parallel halves (control)" in legend_labels(fig)
+    assert legend_labels(fig)[-2:] == ["parallel pairs", "non-parallel halves (control)"]  # NaN CIs: no band entry
+    sorted_rows = rank.sort_values(["pairing", "layer"])  # tables are sorted: non_parallel first
+    fig = make_rank_correlation_figure(sorted_rows, "combinator", comparison="parallel")
+    assert legend_labels(fig)[-2:] == ["parallel pairs", "non-parallel halves (control)"]
+    with pytest.raises(ValueError, match=r"unknown pairing values \['paired'\]"):
+        make_rank_correlation_figure(rank.replace({"pairing": {"non_parallel": "paired"}}), "combinator",
+                                     comparison="parallel")
     assert fig.axes[0].get_ylabel().startswith("Spearman")
     with pytest.raises(ValueError, match="no parallel rank correlation rows for sublayer 'detector'"):
         make_rank_correlation_figure(rank, "detector", comparison="parallel")
@@ -281,6 +300,11 @@ def test_rsa_figure_one_panel_per_model_pair():
     assert (panels[0].get_xlabel(), panels[0].get_ylabel()) == ("Layer of m2", "Layer of m1")
     grid = panels[0].images[0].get_array()
     assert grid.shape == (3, 2) and grid[2, 1] == pytest.approx(0.21)
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["0", "1", "2"]
+    sparse = pd.DataFrame(rows).replace({"layer_a": {1: 4, 2: 17}})  # analysed layers 0, 4, 17: one cell each
+    ax = make_rsa_figure(sparse, "combinator").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "4", "17"] and ax.get_yticks().tolist() == [0, 1, 2]
+    assert ax.images[0].get_array()[2, 1] == pytest.approx(0.21)
     assert fig.axes[3].get_ylabel() == "Representational similarity"
     assert "combinator" in fig.get_suptitle() and "wmt14-de-en/de" in fig.get_suptitle()
 

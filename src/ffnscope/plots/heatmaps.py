@@ -171,6 +171,14 @@ def make_activation_profile_figure(panels: Sequence[HeatmapPanel], sublayer: str
     return fig
 
 
+def layer_ticks(axis, layers: Sequence[int], max_ticks: int = 12) -> None:
+    """Label the cells of a layer axis with their layer numbers: cells are the analysed
+    layers, which need not be consecutive (config models[].layers). At most `max_ticks`."""
+    step = -(-len(layers) // max_ticks)
+    positions = list(range(0, len(layers), step))
+    axis.set_ticks(positions, [str(layers[i]) for i in positions])
+
+
 def make_rsa_figure(df: pd.DataFrame, sublayer: str) -> Figure:
     """Figure 11: per pair of models, the representational similarity of every layer of one
     model (y) with every layer of the other (x), on the same prefixes; one colour scale for
@@ -187,8 +195,9 @@ def make_rsa_figure(df: pd.DataFrame, sublayer: str) -> Figure:
         grid = df[(df["model_a"] == a) & (df["model_b"] == b)].pivot(index="layer_a", columns="layer_b",
                                                                        values="similarity")
         image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", interpolation="nearest", cmap="magma",
-                          norm=norm, extent=(grid.columns.min() - 0.5, grid.columns.max() + 0.5,
-                                             grid.index.min() - 0.5, grid.index.max() + 0.5))
+                          norm=norm)
+        layer_ticks(ax.xaxis, grid.columns)
+        layer_ticks(ax.yaxis, grid.index)
         ax.set_xlabel(f"Layer of {b}")
         ax.set_ylabel(f"Layer of {a}")
     fig.colorbar(image, ax=axes, label="Representational similarity", shrink=0.9)

@@ -24,8 +24,12 @@ from ffnscope.atomic import atomic_path
 
 MAX_COLUMNS = 3
 PANEL_SIZE = (4.0, 3.2)  # inches per panel
-LEGEND_HEIGHT = 0.9  # inches reserved below the panels for the legend
-LEGEND_ENTRY_WIDTH = 2.2  # inches per legend column, room for "wmt14-de-en/de"-like labels
+MIN_WIDTH = 6.5  # inches: room for two-line titles and a two-column legend under a single panel
+LEGEND_HEIGHT = 0.9  # inches reserved below the panels for the legend: LEGEND_ROWS rows
+LEGEND_ROWS = 3
+LEGEND_ROW_HEIGHT = 0.25  # inches per further legend row
+LEGEND_HANDLE_WIDTH = 0.7  # inches per legend column for the line sample and padding
+LEGEND_CHAR_WIDTH = 0.085  # inches per label character at the default font size
 _MARKERS = (".", "x", "+", "^", "s")
 # Shaded bands, by kind: the spread over neurons is drawn lighter than the (narrower)
 # bootstrap interval, so the interval stays visible inside it. Each band's `gid` is its kind.
@@ -70,7 +74,8 @@ def panel_grid(titles: Sequence[str | None], *, ncols: int | None = None, sharey
     the figure and the panels of the non-None titles, in order."""
     ncols = ncols or grid_columns(len(titles))
     nrows = math.ceil(len(titles) / ncols)
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + legend_height), layout="constrained")
+    fig = Figure(figsize=(max(MIN_WIDTH, panel_size[0] * ncols), panel_size[1] * nrows + legend_height),
+                 layout="constrained")
     grid = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)
     axes = []
     for i, ax in enumerate(grid.flat):
@@ -117,20 +122,23 @@ def series_handles(styles: dict[str, dict]) -> list[Line2D]:
     return [Line2D([], [], label=key, **style) for key, style in styles.items()]
 
 
-def add_legend(fig: Figure, series: list, keys: list = ()) -> None:
-    """One legend for all panels, below them: the series (filled column by column, so the
-    two sides of a test set stack in one column), then, in a column of their own where the
-    width allows, the keys (line styles, bands)."""
-    fit = max(1, int(fig.get_figwidth() / LEGEND_ENTRY_WIDTH))
+def entry_width(handles: Sequence) -> float:
+    """Inches a legend column needs for the longest of these entries (handle + text)."""
+    return LEGEND_HANDLE_WIDTH + LEGEND_CHAR_WIDTH * max(len(h.get_label()) for h in handles)
+
+
+def add_legend(fig: Figure, series: list, keys: Sequence = ()) -> None:
+    """One legend for all panels, below them: the series in as many columns as the width
+    allows (filled column by column, so the two sides of a test set stack in one column),
+    then the keys (line styles, bands) in a column of their own. The figure grows by the
+    rows beyond LEGEND_ROWS, so a long legend never squeezes the panels."""
     keys = list(keys)
-    if fit < 2 or not keys:
-        handles = series + keys
-        rows = math.ceil(len(handles) / fit)
-        fig.legend(handles=handles, loc="outside lower center", ncols=math.ceil(len(handles) / rows), frameon=False)
-        return
-    rows = max(len(keys), math.ceil(len(series) / (fit - 1)))
+    width = fig.get_figwidth() - (entry_width(keys) if keys else 0.0)
+    columns = max(1, int(width / entry_width(series)))
+    rows = max(len(keys), math.ceil(len(series) / columns))
     blank = Line2D([], [], linestyle="none", label=" ")
     handles = series + [blank] * (-len(series) % rows) + keys + [blank] * (-len(keys) % rows)
+    fig.set_figheight(fig.get_figheight() + max(0, rows - LEGEND_ROWS) * LEGEND_ROW_HEIGHT)
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles) // rows, frameon=False)
 
 

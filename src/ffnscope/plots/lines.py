@@ -80,7 +80,10 @@ def draw_layer_lines(df: pd.DataFrame, *, series: str, value: str, ylabel: str,
     `pairing` names a column whose values (PAIRING_STYLES) set the line style."""
     models = list(dict.fromkeys(df["model"]))
     styles = series_styles(list(dict.fromkeys(df[series])))
-    pairings = list(dict.fromkeys(df[pairing])) if pairing else []
+    pairings = [p for p in PAIRING_STYLES if pairing and p in set(df[pairing])]
+    if pairing and len(pairings) < df[pairing].nunique():
+        raise ValueError(f"unknown {pairing} values {sorted(set(df[pairing]) - set(PAIRING_STYLES))}; "
+                         f"valid: {', '.join(PAIRING_STYLES)}")
     fig, axes = layer_panels(models, ylabel)
     drawn = set()
     for ax, model in zip(axes, models):
