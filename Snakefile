@@ -12,12 +12,21 @@ include: "rules/testsets.smk"
 include: "rules/models.smk"
 include: "rules/snapshots.smk"
 include: "rules/metrics.smk"
+include: "rules/distance.smk"
+include: "rules/rankcorr.smk"
+include: "rules/rsa.smk"
+include: "rules/heatmaps.smk"
 include: "rules/figures.smk"
+include: "rules/summary.smk"
 include: "rules/report.smk"
 
 
 localrules:
     metric_tables,
+    distance_table,
+    rank_correlation_table,
+    english_overlap,
+    rsa_table,
     all,
 
 

@@ -4,6 +4,10 @@ from dataclasses import dataclass
 
 from snakemake.utils import validate
 
+from ffnscope.distance import pair_languages
+from ffnscope.rankcorr import ENGLISH, side_name, split_side
+from ffnscope.rsa import model_pairs
+
 validate(config, schema="../config/schema.yaml")
 
 TESTSETS = {t["name"]: t for t in config["testsets"]}
@@ -79,7 +83,13 @@ def table_path(model, table):
 
 
 def all_tables():
-    return [table_path(m, t) for m in MODELS for t in ("activation_frequency", "flatness")]
+    """Every table of the run; the figures and the summary are drawn from these."""
+    return (
+        [table_path(m, t) for m in MODELS for t in ("activation_frequency", "flatness")]
+        + distance_targets()
+        + rank_correlation_targets()
+        + rsa_targets()
+    )
 
 
 def testset_source(testset, lang):
@@ -163,3 +173,97 @@ def figure_paths(fig, method):
 
 def all_figures():
     return [path for method in METHODS for fig in FIGURES for path in figure_paths(fig, method)]
+
+
+# ---- metrics.smk: settings and paths ----
+def sentence_sums_path(model, method, testset, lang, layer):
+    return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
+
+
+# ---- distance.smk: settings and paths ----
+DISTANCE = config["distance"]
+
+
+def distance_languages(testset):
+    """(source, target) language of a test set under `distance.direction`."""
+    return pair_languages(TESTSETS[testset]["langs"], DISTANCE["direction"], testset)
+
+
+def distance_layer_path(model, method, testset, layer):
+    return f"results/metrics/{model}/{method}/distance/{testset}/layer{layer_tag(layer)}.tsv"
+
+
+def distance_targets():
+    """Every table of this file: one representation distance table per model."""
+    return [table_path(m, "representation_distance") for m in MODELS]
+
+
+# ---- rankcorr.smk: settings and paths ----
+def rank_correlation_layer_path(model, method, layer):
+    return f"results/metrics/{model}/{method}/rank_correlation/layer{layer_tag(layer)}.tsv"
+
+
+def rank_correlation_targets():
+    """Every table of this file: one rank correlation table per model, the English overlap."""
+    return [table_path(m, "rank_correlation") for m in MODELS] + ["results/tables/english_overlap.tsv"]
+
+
+ENGLISH_TESTSETS = [t for t, lang in SIDES if lang == ENGLISH]
+
+
+# ---- rsa.smk: settings and paths ----
+RSA = config["rsa"]
+RSA_TESTSET, RSA_LANG = split_side(RSA["side"])
+if (RSA_TESTSET, RSA_LANG) not in SIDES:
+    raise ValueError(f"config rsa.side {RSA['side']!r} is not a configured side; valid: "
+                     f"{', '.join(side_name(*side) for side in SIDES)}")
+
+
+def rsa_layer_path(model, method, layer):
+    return f"results/metrics/{model}/{method}/rsa/{RSA_TESTSET}/{RSA_LANG}/layer{layer_tag(layer)}.h5"
+
+
+def rsa_files():
+    """method -> model -> layer -> stage-1 file."""
+    return {method: {m: {layer: rsa_layer_path(m, method, layer) for layer in MODELS[m].layers} for m in MODELS}
+            for method in METHODS}
+
+
+def rsa_targets():
+    """Every table of this file: the cross-model RSA table."""
+    return ["results/tables/rsa.tsv"]
+
+
+# ---- heatmaps.smk: settings and paths ----
+HEATMAPS = config["heatmaps"]
+HEATMAP_SIDES = [split_side(side) for side in HEATMAPS["sides"]]
+_unknown = [side_name(*side) for side in HEATMAP_SIDES if side not in SIDES]
+if _unknown:
+    raise ValueError(f"config heatmaps.sides: {_unknown} are not configured sides; valid: "
+                     f"{', '.join(side_name(*side) for side in SIDES)}")
+
+
+def heatmap_layers(model):
+    """heatmaps.layers[model], else the first, middle and last analysed layer. Entries for
+    models not configured are ignored (a --configfile may replace the model list)."""
+    analysed = MODELS[model].layers
+    chosen = HEATMAPS["layers"].get(model) or [analysed[0], analysed[len(analysed) // 2], analysed[-1]]
+    missing = sorted(set(chosen) - set(analysed))
+    if missing:
+        raise ValueError(f"config heatmaps.layers[{model}]: layers {missing} are not analysed for this model "
+                         f"(models[name={model}].layers)")
+    return sorted(set(chosen))
+
+
+def heatmap_path(model, method, testset, lang, layer):
+    return f"results/heatmaps/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
+
+
+def heatmap_targets():
+    """Every heat map: configured sides x each model's chosen layers x methods."""
+    return [heatmap_path(m, method, t, l, layer) for m in MODELS for method in METHODS
+            for t, l in HEATMAP_SIDES for layer in heatmap_layers(m)]
+
+
+# ---- summary.smk: settings and paths ----
+SUMMARY_TABLES = ["activation_frequency", "flatness", "representation_distance", "rank_correlation"]

@@ -2,23 +2,6 @@
 # test set, layer) computes both sublayers and every pairing the method supports (paper:
 # parallel and the shuffled control; authors_code: pooled, parallel only) with bootstrap CIs
 # over sentence pairs; one job per model gathers the rows into its table.
-from ffnscope.distance import pair_languages
-
-DISTANCE = config["distance"]
-
-
-def distance_languages(testset):
-    """(source, target) language of a test set under `distance.direction`."""
-    return pair_languages(TESTSETS[testset]["langs"], DISTANCE["direction"], testset)
-
-
-def distance_layer_path(model, method, testset, layer):
-    return f"results/metrics/{model}/{method}/distance/{testset}/layer{layer_tag(layer)}.tsv"
-
-
-def distance_targets():
-    """Every table of this file: one representation distance table per model."""
-    return [table_path(m, "representation_distance") for m in MODELS]
 
 
 rule distance_layer:

@@ -4,10 +4,6 @@
 # reads; one job per model gathers the rows into tables.
 
 
-def sentence_sums_path(model, method, testset, lang, layer):
-    return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
-
-
 rule layer_stats:
     input:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),

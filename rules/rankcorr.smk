@@ -1,19 +1,6 @@
 # Rank correlation of neurons between sides (§4.4, figs 12-15, 17-18): one CPU job per
 # (model, method, layer) reads every side's per-sentence activation sums; one job per model
 # gathers the rows. English overlap (fig. 16): one job over the English sides of all test sets.
-from ffnscope.rankcorr import ENGLISH
-
-
-def rank_correlation_layer_path(model, method, layer):
-    return f"results/metrics/{model}/{method}/rank_correlation/layer{layer_tag(layer)}.tsv"
-
-
-def rank_correlation_targets():
-    """Every table of this file: one rank correlation table per model, the English overlap."""
-    return [table_path(m, "rank_correlation") for m in MODELS] + ["results/tables/english_overlap.tsv"]
-
-
-ENGLISH_TESTSETS = [t for t, lang in SIDES if lang == ENGLISH]
 
 
 rule rank_correlation_layer:

@@ -2,29 +2,6 @@
 # (`rsa.side`). Stage 1, one CPU job per (model, method, layer): the prefix x prefix
 # correlation structure of both sublayers of a seeded prefix subsample. Stage 2, one job:
 # every layer x layer similarity of every model pair (self-pairs included), both methods.
-from ffnscope.rankcorr import side_name, split_side
-from ffnscope.rsa import model_pairs
-
-RSA = config["rsa"]
-RSA_TESTSET, RSA_LANG = split_side(RSA["side"])
-if (RSA_TESTSET, RSA_LANG) not in SIDES:
-    raise ValueError(f"config rsa.side {RSA['side']!r} is not a configured side; valid: "
-                     f"{', '.join(side_name(*side) for side in SIDES)}")
-
-
-def rsa_layer_path(model, method, layer):
-    return f"results/metrics/{model}/{method}/rsa/{RSA_TESTSET}/{RSA_LANG}/layer{layer_tag(layer)}.h5"
-
-
-def rsa_files():
-    """method -> model -> layer -> stage-1 file."""
-    return {method: {m: {layer: rsa_layer_path(m, method, layer) for layer in MODELS[m].layers} for m in MODELS}
-            for method in METHODS}
-
-
-def rsa_targets():
-    """Every table of this file: the cross-model RSA table."""
-    return ["results/tables/rsa.tsv"]
 
 
 rule rsa_layer:

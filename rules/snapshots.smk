@@ -20,6 +20,8 @@ for _m in MODELS.values():
             layers=list(_m.layers),
             prefixes=config["prefixes"],
             snapshot=SNAP,
+            # the authors' detectors are fc1 outputs (pre-activation): stored only when analysed
+            store_pre_activation="authors_code" in METHODS,
         conda:
             "../envs/snapshot.yaml"
         log:

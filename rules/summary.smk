@@ -3,8 +3,6 @@
 # paper's qualitative claims as tests with their numbers and PASS / FAIL (results/summary.md).
 # Reads the per-model tables of every configured model; rows of the configured methods only.
 
-SUMMARY_TABLES = ["activation_frequency", "flatness", "representation_distance", "rank_correlation"]
-
 
 rule summary:
     input:

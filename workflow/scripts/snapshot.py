@@ -11,9 +11,7 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
-# true when an analysis method reads the FFN's pre-activation (authors_code); until the rule
-# passes the param, shards hold detector and combinator only
-store_pre = bool(getattr(p, "store_pre_activation", False))
+store_pre = p.store_pre_activation
 settings = SnapshotSettings(
     unit=p.prefixes["unit"], variant=p.prefixes["variant"], storage_dtype=snap["storage_dtype"],
     compression=snap["compression"], token_budget=snap["token_budget"], window_mb=snap["window_mb"],
