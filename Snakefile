@@ -35,4 +35,5 @@ rule all:
     input:
         all_tables(),
         all_figures(),
+        "results/summary.md",
         "results/tables/job_resources_per_rule.tsv",

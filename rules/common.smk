@@ -151,6 +151,34 @@ FIGURES = {
               "sublayer": "detector", "settings": ["sides", "flatness_value"]},
     "fig06": {"stem": "fig06_flatness_combinators", "table": "flatness",
               "sublayer": "combinator", "settings": ["sides", "flatness_value"]},
+    # Optional keys: kind (the plot, default: table), options (fixed plot arguments),
+    # panel_layers (heat maps: "all" configured heat-map layers, or the "first" only),
+    # method_independent (drawn once, for the first method).
+    "fig05": {"stem": "fig05_activations_detectors", "table": "heatmaps", "kind": "activation_heatmap",
+              "sublayer": "detector", "settings": []},
+    "fig07": {"stem": "fig07_activations_combinators", "table": "heatmaps", "kind": "activation_heatmap",
+              "sublayer": "combinator", "settings": []},
+    "fig08": {"stem": "fig08_combinator_profiles_first_layer", "table": "heatmaps", "kind": "activation_profile",
+              "sublayer": "combinator", "settings": [], "panel_layers": "first"},
+    "fig09": {"stem": "fig09_distance_detectors", "table": "representation_distance",
+              "sublayer": "detector", "settings": []},
+    "fig10": {"stem": "fig10_distance_combinators", "table": "representation_distance",
+              "sublayer": "combinator", "settings": []},
+    "fig11": {"stem": "fig11_rsa_combinators", "table": "rsa", "sublayer": "combinator", "settings": []},
+    "fig12": {"stem": "fig12_rank_correlation_detectors", "table": "rank_correlation",
+              "sublayer": "detector", "settings": [], "options": {"comparison": "cross_language"}},
+    "fig13": {"stem": "fig13_rank_correlation_combinators", "table": "rank_correlation",
+              "sublayer": "combinator", "settings": [], "options": {"comparison": "cross_language"}},
+    "fig14": {"stem": "fig14_rank_correlation_english_detectors", "table": "rank_correlation",
+              "sublayer": "detector", "settings": [], "options": {"comparison": "intra_english"}},
+    "fig15": {"stem": "fig15_rank_correlation_english_combinators", "table": "rank_correlation",
+              "sublayer": "combinator", "settings": [], "options": {"comparison": "intra_english"}},
+    "fig16": {"stem": "fig16_english_overlap", "table": "english_overlap", "sublayer": None, "settings": [],
+              "method_independent": True},
+    "fig17": {"stem": "fig17_rank_correlation_parallel_detectors", "table": "rank_correlation",
+              "sublayer": "detector", "settings": [], "options": {"comparison": "parallel"}},
+    "fig18": {"stem": "fig18_rank_correlation_parallel_combinators", "table": "rank_correlation",
+              "sublayer": "combinator", "settings": [], "options": {"comparison": "parallel"}},
 }
 FIGURE_FORMATS = config["figures"]["formats"]
 
@@ -159,6 +187,35 @@ def figure_settings(fig):
     """Only the settings a figure uses become its params, so changing one re-runs only the
     figures that read it."""
     return {key: config["figures"][key] for key in FIGURES[fig]["settings"]}
+
+
+CROSS_MODEL_TABLES = ("rsa", "english_overlap")
+
+
+def figure_panels(fig):
+    """(model, side, layer) of each heat-map file a figure draws, in drawing order: per model
+    and heat-map side, its heat-map layers (all, or the first for panel_layers "first");
+    [] for figures drawn from tables."""
+    spec = FIGURES[fig]
+    if spec["table"] != "heatmaps":
+        return []
+    count = 1 if spec.get("panel_layers") == "first" else None
+    return [(m, f"{t}/{l}", layer) for m in MODELS for t, l in HEATMAP_SIDES for layer in heatmap_layers(m)[:count]]
+
+
+def figure_inputs(fig, method):
+    """The files a figure is drawn from: its heat maps, its cross-model table, or its table of every model."""
+    table = FIGURES[fig]["table"]
+    if table == "heatmaps":
+        return [heatmap_path(m, method, *side.split("/"), layer) for m, side, layer in figure_panels(fig)]
+    if table in CROSS_MODEL_TABLES:
+        return [f"results/tables/{table}.tsv"]
+    return [table_path(m, table) for m in MODELS]
+
+
+def figure_methods(fig):
+    """A figure drawn from method-independent data (English overlap) is drawn once."""
+    return METHODS[:1] if FIGURES[fig].get("method_independent") else METHODS
 
 
 def figure_dir(method):
@@ -172,10 +229,15 @@ def figure_paths(fig, method):
 
 
 def all_figures():
-    return [path for method in METHODS for fig in FIGURES for path in figure_paths(fig, method)]
+    return [path for fig in FIGURES for method in figure_methods(fig) for path in figure_paths(fig, method)]
 
 
 # ---- metrics.smk: settings and paths ----
+def firing_rule_for(method):
+    """`metrics.firing_rule` for the paper's formulas; the authors' scripts count GELU(x) != 0."""
+    return "!= 0" if method == "authors_code" else config["metrics"]["firing_rule"]
+
+
 def sentence_sums_path(model, method, testset, lang, layer):
     return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
 

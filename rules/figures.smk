@@ -4,13 +4,13 @@
 # main Snakemake process (localrule), not on the cluster.
 
 for _fig, _spec in FIGURES.items():
-    for _method in METHODS:
+    for _method in figure_methods(_fig):
 
         rule:
             name:
                 f"plot_{_fig}" + ("" if _method == "paper" else f"_{_method}")
             input:
-                [table_path(m, _spec["table"]) for m in MODELS],
+                figure_inputs(_fig, _method),
             output:
                 [
                     report(
@@ -22,10 +22,12 @@ for _fig, _spec in FIGURES.items():
                     for path in figure_paths(_fig, _method)
                 ],
             params:
-                kind=_spec["table"],
+                kind=_spec.get("kind", _spec["table"]),
                 sublayer=_spec["sublayer"],
                 method=_method,
                 settings=figure_settings(_fig),
+                options=_spec.get("options", {}),
+                panels=figure_panels(_fig),
             conda:
                 "../envs/analysis.yaml"
             log:
@@ -39,4 +41,4 @@ for _fig, _spec in FIGURES.items():
             _fig
         localrule: True
         input:
-            [path for method in METHODS for path in figure_paths(_fig, method)],
+            [path for method in figure_methods(_fig) for path in figure_paths(_fig, method)],

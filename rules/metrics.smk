@@ -11,7 +11,7 @@ rule layer_stats:
         stats="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
         sums="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.npz",
     params:
-        firing_rule=config["metrics"]["firing_rule"],
+        firing_rule=lambda w: firing_rule_for(w.method),
         chunk_rows=config["metrics"]["chunk_rows"],
         bootstrap=config["bootstrap"],
     conda:

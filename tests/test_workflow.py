@@ -11,9 +11,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from ffnscope.metrics import gelu
 from ffnscope.shards import read_attrs, read_dataset
+from ffnscope.tables import read_tsv
 
 REPO = Path(__file__).resolve().parents[1]
+FIGURE_STEMS = [
+    "fig02_activation_frequency_detectors", "fig03_activation_frequency_combinators",
+    "fig04_flatness_detectors", "fig06_flatness_combinators",
+]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 
 
@@ -56,22 +62,29 @@ def test_outputs_and_values(workflow_run):
     attrs = read_attrs(shard)
     assert attrs["model"] == "tiny-xglm" and attrs["layer"] == 2 and attrs["storage_dtype"] == "float16"
     assert attrs["second_linear_module"] == "layers.2.fc2"
-    freq = pd.read_csv(workflow_run / "results/tables/tiny-xglm/activation_frequency.tsv", sep="\t")
-    assert list(freq.columns) == ["model", "testset", "lang", "sublayer", "layer", "mean", "std",
-                                  "n_prefixes", "firing_rule", "method"]
-    assert len(freq) == 4 * 4 * 2  # sides x layers x sublayers
-    row = freq.query("testset == 'wmt14-hi-en' and lang == 'hi' and layer == 2 and sublayer == 'detector'").iloc[0]
+    freq = read_tsv(workflow_run / "results/tables/tiny-xglm/activation_frequency.tsv")
+    assert list(freq.columns) == ["model", "method", "testset", "lang", "sublayer", "layer", "mean", "std",
+                                  "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"]
+    assert len(freq) == 2 * 4 * 4 * 2  # methods x sides x layers x sublayers
+    hi_det = "testset == 'wmt14-hi-en' and lang == 'hi' and layer == 2 and sublayer == 'detector'"
+    row = freq.query(f"method == 'paper' and {hi_det}").iloc[0]
     det = read_dataset(shard, "detector").astype(np.float32)
     per_neuron = (det > 0).mean(axis=0)
-    assert row.n_prefixes == det.shape[0]
+    assert row.n_prefixes == det.shape[0] and row.n_sentences == 3 and row.firing_rule == "> 0"
     assert row["mean"] == pytest.approx(per_neuron.mean(), abs=1e-12)
     assert row["std"] == pytest.approx(per_neuron.std(), abs=1e-12)
-    flat = pd.read_csv(workflow_run / "results/tables/tiny-xglm/flatness.tsv", sep="\t")
-    assert set(flat.sublayer) == {"detector", "combinator"} and (flat.method == "paper").all()
-    for stem in ("fig02_activation_frequency_detectors", "fig03_activation_frequency_combinators",
-                 "fig04_flatness_detectors", "fig06_flatness_combinators"):
-        for ext in ("png", "pdf"):
-            assert (workflow_run / f"results/figures/{stem}.{ext}").stat().st_size > 1000
+    assert row.ci_low <= row["mean"] <= row.ci_high
+    # the authors' detectors: GELU of the stored fc1 output, counted with != 0
+    authors = freq.query(f"method == 'authors_code' and {hi_det}").iloc[0]
+    pre = gelu(read_dataset(shard, "detector_pre").astype(np.float32))
+    assert authors["mean"] == pytest.approx((pre != 0).mean(), abs=1e-12) and authors.firing_rule == "!= 0"
+    flat = read_tsv(workflow_run / "results/tables/tiny-xglm/flatness.tsv")
+    assert set(flat.sublayer) == {"detector", "combinator"} and set(flat.method) == {"paper", "authors_code"}
+    figures = sorted(p.relative_to(workflow_run).as_posix() for p in (workflow_run / "results/figures").rglob("*.png"))
+    expected = sorted(f"results/figures/{sub}{stem}.png" for sub in ("", "authors_code/") for stem in FIGURE_STEMS)
+    assert set(expected) <= set(figures)
+    for path in expected:
+        assert (workflow_run / path).stat().st_size > 1000
 
 
 def test_nothing_left_to_do(workflow_run):
@@ -86,7 +99,7 @@ def test_figure_setting_reruns_only_that_figure(workflow_run):
 
 def test_firing_rule_reruns_metrics_not_snapshots(workflow_run):
     jobs = planned_jobs(workflow_run, metrics={"firing_rule": "!= 0"})
-    assert jobs["layer_stats"] == 32 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
+    assert jobs["layer_stats"] == 16 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
 
 
 def test_bad_config_value_names_the_key(workflow_run):
