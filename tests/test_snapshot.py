@@ -118,11 +118,22 @@ def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tm
 
 def test_batches_respect_token_budget():
     lengths = [5, 30, 7, 12, 12, 3]
-    out = batches(lengths, token_budget=30)
+    out = batches(lengths, token_budget=30, max_padding=100.0)
     assert sorted(i for b in out for i in b) == list(range(6))
     for b in out:
         assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 30
-    assert out[0] == [1]  # the longest sentence first, alone at the budget
+    assert out == [[1], [3, 4], [2, 0, 5]]  # longest first, alone at the budget
+
+
+def test_batches_cap_padding():
+    """Sorted lengths 40, 38, 30, 29, 10, 9: at most 25 % padding per batch splits them into
+    length buckets; without the cap one batch pads 6 x 40 = 240 tokens for 156 real ones."""
+    lengths = [10, 40, 29, 38, 9, 30]
+    assert batches(lengths, token_budget=1000, max_padding=100.0) == [[1, 3, 5, 2, 0, 4]]
+    # [40, 38] pads 80 for 78; adding 30 would pad 120 for 108 (11 %), 29: 160 for 137 (17 %),
+    # 10: 200 for 147 (36 % > 25 %): a new bucket [10, 9] pads 20 for 19.
+    assert batches(lengths, token_budget=1000, max_padding=0.25) == [[1, 3, 5, 2], [0, 4]]
+    assert batches(lengths, token_budget=1000, max_padding=0.0) == [[1], [3], [5], [2], [0], [4]]
 
 
 def test_windows_are_consecutive_and_bounded():

@@ -1,8 +1,9 @@
 """Capturing detector and combinator activations at every prefix, one forward pass per sentence.
 
 Sentences are processed in windows of consecutive sentences (bounded memory); inside a
-window they are sorted by length and batched under a token budget, so padding is small and
-long sentences never blow up a batch. Batches are right-padded: causal attention keeps the
+window they are sorted by length and cut into length buckets under a token budget and a
+padding cap (`max_padding`), so padding costs at most a quarter of the compute and long
+sentences never blow up a batch. Batches are right-padded: causal attention keeps the
 real tokens' activations independent of the padding, and absolute positions (XGLM) stay
 correct. Only the decoder stack runs: no LM head, and the pass stops after the last layer
 analysed. Captured rows leave the device at once, in the storage dtype, and a writer thread
@@ -40,6 +41,7 @@ class SnapshotSettings:
     storage_dtype: str = "float16"
     compression: str = "lzf"
     token_budget: int = 4096  # padded tokens per forward batch
+    max_padding: float = 0.25  # padding tokens per real token a batch may carry
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
 
@@ -65,16 +67,22 @@ def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> l
     return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
 
 
-def batches(lengths: list[int], token_budget: int) -> list[list[int]]:
-    """Group indices into batches, longest first, so that batch_size * longest <= budget
-    (a single sentence longer than the budget forms its own batch)."""
+def batches(lengths: list[int], token_budget: int, max_padding: float = 0.25) -> list[list[int]]:
+    """Group indices into length buckets, longest first: batch_size * longest <= budget (a
+    sentence longer than the budget forms its own batch), and a sentence joins the current
+    batch only while the batch's padded size stays within (1 + max_padding) x its real
+    tokens, so padding never costs more than `max_padding` of the compute."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     out: list[list[int]] = []
+    real = 0
     for i in order:
-        if out and (len(out[-1]) + 1) * lengths[out[-1][0]] <= token_budget:
+        padded = (len(out[-1]) + 1) * lengths[out[-1][0]] if out else 0
+        if out and padded <= token_budget and padded <= (1 + max_padding) * (real + lengths[i]):
             out[-1].append(i)
+            real += lengths[i]
         else:
             out.append([i])
+            real = lengths[i]
     return out
 
 
@@ -201,7 +209,8 @@ def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
         for window in windows(counts, max_rows):
             start, stop = int(offsets[window.start]), int(offsets[window.stop])
             buffers = _window_buffers(layers, stop - start, dims, np.dtype(settings.storage_dtype))
-            for batch in batches([len(encoded[i].input_ids) for i in window], settings.token_budget):
+            for batch in batches([len(encoded[i].input_ids) for i in window], settings.token_budget,
+                                 settings.max_padding):
                 sents = [encoded[window.start + i] for i in batch]
                 dest = [np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start)
                         for i in batch]

@@ -1,0 +1,84 @@
+"""Sizing a run before it starts: compute hours and disk per model, from a measured per-token
+cost.
+
+The snapshot job's work is the decoder stack up to the last analysed layer (no LM head), so
+its cost per token is proportional to the FLOPs of those layers. A measurement on one model
+and device (`tools/benchmark.py` reports seconds per GFLOP) therefore sizes any other model on
+the same device: cost = tokens x flops_per_token x seconds_per_gflop. Disk follows from the
+prefix count, the stored vector widths and the measured bytes per stored value (float16
+after compression).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelDims:
+    n_layers: int
+    d_model: int
+    ffn_dim: int
+    gated: bool = False  # gated FFNs have three d x ffn matrices, plain ones two
+
+    def params_per_layer(self) -> int:
+        """Weights of one decoder layer: attention (q, k, v, o) and the FFN (biases and norms
+        are negligible)."""
+        return 4 * self.d_model ** 2 + (3 if self.gated else 2) * self.d_model * self.ffn_dim
+
+
+# The paper's models (facebook/xglm-*, config.json of each).
+XGLM = {
+    "xglm-564M": ModelDims(n_layers=24, d_model=1024, ffn_dim=4096),
+    "xglm-1.7B": ModelDims(n_layers=24, d_model=2048, ffn_dim=8192),
+    "xglm-2.9B": ModelDims(n_layers=48, d_model=2048, ffn_dim=8192),
+    "xglm-7.5B": ModelDims(n_layers=32, d_model=4096, ffn_dim=16384),
+}
+
+
+def flops_per_token(params_per_layer: int, n_layers: int, d_model: int, seq_len: float) -> float:
+    """Forward FLOPs per token through `n_layers` decoder layers: 2 per weight plus attention
+    scores and values over on average seq_len / 2 earlier tokens (2 x 2 x d x seq_len / 2)."""
+    return n_layers * (2.0 * params_per_layer + 2.0 * seq_len * d_model)
+
+
+def seconds_per_gflop(seconds: float, n_tokens: int, flops_per_tok: float) -> float:
+    """The device's measured cost, normalised so that it transfers across model sizes."""
+    return seconds / (n_tokens * flops_per_tok / 1e9)
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    n_prefixes: int  # per layer, all sides
+    n_tokens: int
+    compute_hours: float  # snapshot jobs, all sides, at the given seconds_per_gflop
+    disk_gb: float  # every layer shard of every side
+    write_hours: float  # storing disk_gb at the writer's throughput (0 when not given)
+
+    @property
+    def hours(self) -> float:
+        """Device hours of the snapshot jobs: the writer thread overlaps compute, so the
+        slower of the two bounds the job (model loading not included)."""
+        return max(self.compute_hours, self.write_hours)
+
+
+def estimate_run(dims: ModelDims, *, seconds_per_gflop: float, n_sides: int, n_sentences: int,
+                 words_per_sentence: float, tokens_per_word: float, bytes_per_value: float,
+                 store_pre_activation: bool = False, n_layers_analysed: int | None = None,
+                 write_mb_s: float | None = None) -> RunEstimate:
+    """Compute and disk of the snapshot jobs of one model over `n_sides` sides of
+    `n_sentences` sentences: one prefix per word (paper variant), one BOS token per sentence.
+    `bytes_per_value` is the stored size of one float16 value after compression and
+    `write_mb_s` the writer's throughput in uncompressed MB/s (both in results/bench/storage.tsv)."""
+    layers = dims.n_layers if n_layers_analysed is None else n_layers_analysed
+    n_prefixes = round(n_sides * n_sentences * words_per_sentence)
+    tokens_per_sentence = words_per_sentence * tokens_per_word + 1
+    n_tokens = round(n_sides * n_sentences * tokens_per_sentence)
+    flops = flops_per_token(dims.params_per_layer(), layers, dims.d_model, tokens_per_sentence)
+    values = n_prefixes * layers * (dims.ffn_dim * (2 if store_pre_activation else 1) + dims.d_model)
+    return RunEstimate(
+        n_prefixes=n_prefixes, n_tokens=n_tokens,
+        compute_hours=n_tokens * flops / 1e9 * seconds_per_gflop / 3600,
+        disk_gb=values * bytes_per_value / 1e9,
+        write_hours=values * 2 / 1e6 / write_mb_s / 3600 if write_mb_s else 0.0,
+    )

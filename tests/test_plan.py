@@ -1,0 +1,44 @@
+"""The run-size estimator against hand-computed numbers."""
+
+import pytest
+
+from ffnscope.plan import XGLM, ModelDims, estimate_run, flops_per_token, seconds_per_gflop
+
+
+def test_params_per_layer_plain_and_gated():
+    assert ModelDims(n_layers=2, d_model=4, ffn_dim=8).params_per_layer() == 4 * 16 + 2 * 32
+    assert ModelDims(n_layers=2, d_model=4, ffn_dim=8, gated=True).params_per_layer() == 4 * 16 + 3 * 32
+    # xglm-564M: 24 x (4 x 1024^2 + 2 x 1024 x 4096) = 302 M decoder weights (564M with embeddings)
+    assert XGLM["xglm-564M"].params_per_layer() * 24 == 301_989_888
+
+
+def test_flops_and_cost_roundtrip():
+    # 3 layers x (2 x 100 + 2 x 10 x 4) = 3 x 280
+    assert flops_per_token(100, 3, 4, 10) == 840.0
+    # 2 s for 1000 tokens of 1e9 FLOPs each = 2 s per 1000 GFLOP
+    assert seconds_per_gflop(2.0, 1000, 1e9) == pytest.approx(0.002)
+
+
+def test_estimate_run_by_hand():
+    dims = ModelDims(n_layers=2, d_model=4, ffn_dim=8)  # 128 weights per layer
+    est = estimate_run(dims, seconds_per_gflop=3600.0, n_sides=2, n_sentences=10, words_per_sentence=5,
+                       tokens_per_word=1.0, bytes_per_value=2.0)
+    assert est.n_prefixes == 100  # 2 sides x 10 sentences x 5 words
+    assert est.n_tokens == 120  # plus one BOS per sentence
+    # per token: 2 layers x (2 x 128 + 2 x 6 x 4) = 608 FLOPs; 120 x 608 / 1e9 GFLOP x 3600 s / 3600
+    assert est.compute_hours == pytest.approx(120 * 608 / 1e9)
+    assert est.disk_gb == pytest.approx(100 * 2 * (8 + 4) * 2.0 / 1e9)
+    assert est.write_hours == 0.0 and est.hours == est.compute_hours
+    with_pre = estimate_run(dims, seconds_per_gflop=3600.0, n_sides=2, n_sentences=10, words_per_sentence=5,
+                            tokens_per_word=1.0, bytes_per_value=2.0, store_pre_activation=True)
+    assert with_pre.disk_gb == pytest.approx(100 * 2 * (8 + 8 + 4) * 2.0 / 1e9)
+
+
+def test_writer_bounds_the_job_when_slower():
+    dims = ModelDims(n_layers=1, d_model=500, ffn_dim=500)
+    # 1000 prefixes x 1000 values x 2 bytes = 2 MB of float16 at 1 MB/s: 2 s of writing
+    est = estimate_run(dims, seconds_per_gflop=0.0, n_sides=1, n_sentences=100, words_per_sentence=10,
+                       tokens_per_word=1.0, bytes_per_value=1.0, write_mb_s=1.0)
+    assert est.write_hours == pytest.approx(2 / 3600)
+    assert est.hours == est.write_hours
+    assert est.disk_gb == pytest.approx(1e6 / 1e9)

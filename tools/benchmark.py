@@ -1,0 +1,267 @@
+#!/usr/bin/env python
+"""Performance benchmark: snapshot extraction four ways, shard storage, metric jobs, and the
+full paper run's size. Writes results/bench/*.tsv and summary.md, prints the markdown tables.
+
+    .venv/bin/python tools/benchmark.py                    # Gemma 3 270M + tiny XGLM, 4 sentences/side
+    .venv/bin/python tools/benchmark.py --per-side 8 --skip metrics
+
+Every measurement runs in a fresh process (`python -m ffnscope.bench`), so peak RSS is the
+measurement's own. Times exclude model loading (reported as setup_s). The machine's load
+average is recorded next to every row: other processes on the cores inflate the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from ffnscope import bench, plan  # noqa: E402
+from ffnscope.atomic import write_text  # noqa: E402
+from ffnscope.shards import n_rows  # noqa: E402
+from ffnscope.tables import write_tsv  # noqa: E402
+from ffnscope.testsets import sample_testset  # noqa: E402
+
+PAIRS = ("cs-en", "de-en", "fr-en", "hi-en")
+COMPRESSIONS = ("lzf", "gzip", "none")
+SEED = 20240601
+
+
+def load_1m() -> float:
+    return os.getloadavg()[0]
+
+
+def run_worker(spec: dict, work: Path) -> dict:
+    """Run one measurement in a fresh interpreter; its result is the last stdout line."""
+    spec_path = work / f"spec-{time.monotonic_ns()}.json"
+    spec_path.write_text(json.dumps(spec))
+    load = load_1m()
+    proc = subprocess.run([sys.executable, "-m", "ffnscope.bench", str(spec_path)], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO / "src")})
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}",
+                "load_1m": load}
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load_1m": load}
+
+
+def wmt_sentences(data: Path, per_side: int) -> tuple[list[str], dict[str, list[str]]]:
+    """`per_side` real sentences from each of the 8 WMT14 sides (seeded sample, §3.1
+    cleaning), interleaved so every batch mixes scripts and lengths; also every side whole."""
+    sides = {}
+    for pair in PAIRS:
+        langs = pair.split("-")
+        sampled = sample_testset({lang: data / pair / f"{lang}.txt" for lang in langs}, per_side, seed=SEED)
+        sides.update({f"wmt14-{pair}/{lang}": sampled.sentences[lang] for lang in langs})
+    mixed = [s for group in zip(*sides.values()) for s in group]
+    return mixed, sides
+
+
+def extraction(models: dict[str, str], sentences: list[str], work: Path, threads: int, repeats: int,
+               skip_tl: bool) -> pd.DataFrame:
+    rows = []
+    for model, model_dir in models.items():
+        results = {}
+        for way in bench.WAYS:
+            if way == "transformer_lens" and skip_tl:
+                results[way] = {"error": "skipped (--skip-tl)"}
+                continue
+            out = work / model / way
+            out.mkdir(parents=True, exist_ok=True)
+            spec = {"task": "extract", "way": way, "model_dir": model_dir, "sentences": sentences,
+                    "out_dir": str(out), "threads": threads, "check_layer": -1,
+                    "repeats": 1 if way == "per_prefix" else repeats}
+            results[way] = run_worker(spec, work)
+            print(f"  {model} {way}: {results[way].get('seconds', results[way].get('error'))}", file=sys.stderr)
+        snap = results["snapshot"]
+        shard = work / model / "snapshot" / f"layer{snap.get('check_layer', 0):02d}.h5"
+        for way, r in results.items():
+            row = {"model": model, "way": way, **{k: v for k, v in r.items() if k != "way"}}
+            if "seconds" in r:
+                row["prefixes_per_s"] = r["n_prefixes"] / r["seconds"]
+                for base in ("per_prefix", "transformer_lens", "bare_forward"):
+                    if "seconds" in results.get(base, {}):
+                        row[f"speedup_vs_{base}"] = results[base]["seconds"] / r["seconds"]
+                rows_file = work / model / way / "rows.npz"
+                if rows_file.is_file():
+                    row["max_rel_err_vs_snapshot"] = bench.max_rel_error(dict(np.load(rows_file)), shard)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def storage(shards: list[Path], work: Path) -> pd.DataFrame:
+    out = []
+    for compression in COMPRESSIONS:
+        r = run_worker({"task": "storage", "source": [str(p) for p in shards], "compression": compression,
+                        "out_dir": str(work)}, work)
+        out.append({"storage_dtype": "float16", **r})
+    df = pd.DataFrame(out)
+    return df
+
+
+def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int) -> pd.DataFrame:
+    """Synthetic shards of xglm-564M width (ffn 4096, d 1024) at each scale, two languages
+    for the distance jobs (same sentences, different word counts). Each job's floor: reading
+    the shard (layer statistics) or plain float32 matmuls of the job's size (distance, RSA)."""
+    dims = plan.XGLM["xglm-564M"]
+    widths = (dims.ffn_dim, dims.d_model)
+    jobs = [("read_only", "paper"), ("layer_statistics", "paper"), ("layer_statistics", "authors_code")]
+    for module, job in (("distance", "representation_distance"), ("rsa", "rsa_layer")):
+        try:
+            __import__(f"ffnscope.{module}")
+            jobs += [(job, "paper"), (job, "authors_code")]
+        except ImportError as err:
+            print(f"  ffnscope.{module} not importable ({err}): {job} not measured", file=sys.stderr)
+    rows = []
+    for scale in scales:
+        n_sent = base_sentences * scale
+        src, tgt = work / f"synthetic-{scale}x-src.h5", work / f"synthetic-{scale}x-tgt.h5"
+        n_src = bench.synthetic_shard(src, n_sent, dims.ffn_dim, dims.d_model, seed=scale)
+        n_tgt = bench.synthetic_shard(tgt, n_sent, dims.ffn_dim, dims.d_model, seed=1000 + scale, mean_words=24)
+        rsa_batches = [min(5000, n_src - start) for start in range(0, n_src, 5000)]
+        products = {
+            ("representation_distance", "paper"): [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths],
+            ("representation_distance", "authors_code"): [(1, n_src, w, n_tgt) for w in widths],
+            ("rsa_layer", "paper"): [(1, n_src, w, n_src) for w in widths],
+            ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
+        }
+        floor = {}
+        for job, method in jobs:
+            r = run_worker({"task": "metric", "job": job, "method": method, "src": str(src), "tgt": str(tgt),
+                            "threads": threads}, work)
+            if job == "read_only":
+                floor["read"] = r.get("seconds")
+            row = {"scale": scale, "n_sentences": n_sent, "n_rows": n_src, "shard_mb": src.stat().st_size / 1e6,
+                   "job": job, "method": method, **{k: v for k, v in r.items() if k not in ("job", "method")}}
+            if (job, method) in products:
+                row["floor"] = "float32 matmul"
+                row["floor_s"] = bench.matmul_floor(products[job, method], threads)
+            elif job == "layer_statistics":
+                row["floor"], row["floor_s"] = "read shard", floor["read"]
+            rows.append(row)
+            print(f"  metric {scale}x {job}/{method}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
+        src.unlink()
+        tgt.unlink()
+    df = pd.DataFrame(rows)
+    df["ratio_to_floor"] = df["seconds"] / df["floor_s"]
+    return df
+
+
+def paper_run(extract: pd.DataFrame, store: pd.DataFrame, sides: dict[str, list[str]], gemma_tokenizer: str,
+              gpu_tflops: float) -> pd.DataFrame:
+    """The full paper run (4 XGLM models, 8 sides, 1,500 sentences) from the measured cost of
+    our snapshot on Gemma 3 270M (this CPU) and, for the GPU, an assumed sustained rate."""
+    from transformers import AutoTokenizer
+
+    snap = extract[(extract.model == "gemma3-270m") & (extract.way == "snapshot")].iloc[0]
+    seq = snap.n_tokens / snap.n_sentences
+    cpu_cost = plan.seconds_per_gflop(snap.seconds, int(snap.n_tokens),
+                                      plan.flops_per_token(int(snap.params_per_layer), int(snap.n_layers),
+                                                           int(snap.d_model), seq))
+    words = np.mean([len(s.split()) for side in sides.values() for s in side])
+    tok = AutoTokenizer.from_pretrained(gemma_tokenizer)
+    all_sents = [s for side in sides.values() for s in side]
+    tokens_per_word = sum(len(tok(s, add_special_tokens=False)["input_ids"]) for s in all_sents) / sum(
+        len(s.split()) for s in all_sents)
+    rows = []
+    for name, dims in plan.XGLM.items():
+        for device, cost in (("this CPU (measured)", cpu_cost),
+                             (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3))):
+            for _, st in store.iterrows():
+                for pre in (False, True):
+                    est = plan.estimate_run(dims, seconds_per_gflop=cost, n_sides=8, n_sentences=1500,
+                                            words_per_sentence=words, tokens_per_word=tokens_per_word,
+                                            bytes_per_value=st.bytes_per_value, store_pre_activation=pre,
+                                            write_mb_s=st.write_mb_s)
+                    rows.append({"model": name, "device": device, "compression": st.compression,
+                                 "store_pre_activation": pre, "seconds_per_gflop": cost,
+                                 "words_per_sentence": words, "tokens_per_word": tokens_per_word,
+                                 "bytes_per_value": st.bytes_per_value, "write_mb_s": st.write_mb_s,
+                                 **est.__dict__, "hours": est.hours})
+    return pd.DataFrame(rows)
+
+
+def md_table(df: pd.DataFrame, columns: list[str], floatfmt: str = "{:.3g}") -> str:
+    cols = [c for c in columns if c in df]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df[cols].iterrows():
+        lines.append("| " + " | ".join(
+            "" if pd.isna(v) else floatfmt.format(v) if isinstance(v, float) else str(v) for v in r) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--per-side", type=int, default=4, help="WMT14 sentences per side (8 sides)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads per measurement (1 keeps OpenMP from spinning on a shared machine)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per way (the paper's way runs once)")
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "wmt14")
+    ap.add_argument("--gemma", type=Path, default=REPO / "resources" / "models" / "gemma3-270m")
+    ap.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    ap.add_argument("--metric-scales", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--metric-base-sentences", type=int, default=32)
+    ap.add_argument("--gpu-tflops", type=float, default=100.0,
+                    help="assumed sustained GPU throughput for the paper-run estimate")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["extraction", "storage", "metrics"])
+    ap.add_argument("--skip-tl", action="store_true")
+    args = ap.parse_args()
+
+    from ffnscope.testing import build_tiny_xglm
+
+    sentences, sides = wmt_sentences(args.data, args.per_side)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    report = [f"load average at start: {os.getloadavg()}; {os.cpu_count()} cores, {args.threads} threads; "
+              f"{len(sentences)} WMT14 sentences ({args.per_side} per side)"]
+    with tempfile.TemporaryDirectory(prefix="ffnscope-bench-") as tmp:
+        work = Path(tmp)
+        models = {"tiny-xglm": str(build_tiny_xglm(work / "tiny-xglm")), "gemma3-270m": str(args.gemma)}
+        if "extraction" not in args.skip:
+            ext = extraction(models, sentences, work, args.threads, args.repeats, args.skip_tl)
+            write_tsv(ext, out / "extraction.tsv")
+            report += ["## Extraction", md_table(ext, [
+                "model", "way", "seconds", "cpu_s", "prefixes_per_s", "speedup_vs_per_prefix", "speedup_vs_transformer_lens",
+                "speedup_vs_bare_forward", "peak_rss_mb", "rss_after_setup_mb", "max_rel_err_vs_snapshot",
+                "load_1m", "error"])]
+        if "storage" not in args.skip:
+            shards = sorted((work / "gemma3-270m" / "snapshot").glob("layer*.h5"))
+            if not shards:
+                raise SystemExit("storage needs the extraction's Gemma shards: do not --skip extraction")
+            st = storage(shards, work)
+            width = int(ext.set_index(["model", "way"]).loc[("gemma3-270m", "snapshot"), "ffn_dim"]) + int(
+                ext.set_index(["model", "way"]).loc[("gemma3-270m", "snapshot"), "d_model"])
+            st["mb_per_1000_prefixes_per_layer"] = st["bytes_per_value"] * width * 1000 / 1e6
+            write_tsv(st, out / "storage.tsv")
+            report += ["## Storage (Gemma 3 270M activations, detector + combinator)", md_table(st, [
+                "storage_dtype", "compression", "n_rows", "bytes_per_value", "mb_per_1000_prefixes_per_layer",
+                "write_mb_s", "read_mb_s", "peak_rss_mb", "load_1m"])]
+            pr = paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops)
+            write_tsv(pr, out / "paper_run.tsv")
+            report += ["## Paper run estimate (8 sides x 1,500 sentences, all layers, detector_pre stored)", md_table(
+                pr[pr.store_pre_activation], ["model", "device", "compression", "n_prefixes", "n_tokens",
+                                              "compute_hours", "write_hours", "hours", "disk_gb"])]
+        if "metrics" not in args.skip:
+            mj = metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads)
+            write_tsv(mj, out / "metric_jobs.tsv")
+            report += ["## Metric jobs (synthetic xglm-564M-width shards, one layer)", md_table(mj, [
+                "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_before_mb", "floor", "floor_s",
+                "ratio_to_floor", "load_1m", "error"])]
+    report.append(f"load average at end: {os.getloadavg()}")
+    text = "\n\n".join(report) + "\n"
+    write_text(out / "summary.md", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
