@@ -182,8 +182,9 @@ def test_cancelled_snapshot_job_leaves_no_corrupt_shard(cluster, tmp_path_factor
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
     cancelled, deadline = None, time.monotonic() + 300
     while cancelled is None and run.poll() is None and time.monotonic() < deadline:
-        # shards being written exist under temporary names (.layerLL.tmp-PID.h5)
-        if list(side_dir.glob(".layer*.tmp-*.h5")):
+        # shards being written exist under temporary names (.layerLL.tmp-PID.h5); cancel once
+        # rows are in them (a new HDF5 file is ~100 bytes)
+        if any(p.stat().st_size > 1 << 16 for p in side_dir.glob(".layer*.tmp-*.h5")):
             queue = subprocess.run(["squeue", "-h", "-t", "R", "-o", "%i|%k|%Z"],
                                    capture_output=True, text=True, check=True).stdout
             cancelled = next((job_id for job_id, comment, job_dir in (line.split("|") for line in queue.splitlines())
