@@ -4,10 +4,10 @@ lists that prove a setting change re-runs only the jobs that depend on it."""
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 
@@ -18,8 +18,15 @@ from ffnscope.tables import read_tsv
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_STEMS = [
     "fig02_activation_frequency_detectors", "fig03_activation_frequency_combinators",
-    "fig04_flatness_detectors", "fig06_flatness_combinators",
+    "fig04_flatness_detectors", "fig05_activations_detectors", "fig06_flatness_combinators",
+    "fig07_activations_combinators", "fig08_combinator_profiles_first_layer",
+    "fig09_distance_detectors", "fig10_distance_combinators", "fig11_rsa_combinators",
+    "fig12_rank_correlation_detectors", "fig13_rank_correlation_combinators",
+    "fig14_rank_correlation_english_detectors", "fig15_rank_correlation_english_combinators",
+    "fig16_english_overlap", "fig17_rank_correlation_parallel_detectors",
+    "fig18_rank_correlation_parallel_combinators",
 ]
+METHOD_INDEPENDENT = {"fig16_english_overlap"}
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 
 
@@ -51,6 +58,8 @@ def workflow_run(tmp_path_factory, tiny_xglm_dir, shared_data):
         ],
         "sampling": {"n_sentences": 3, "seed": 5},
         "models": [{"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4}],
+        "metrics": {"methods": ["paper", "authors_code"]},
+        "bootstrap": {"n_resamples": 200},
     }
     (workdir / "test.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(workdir, "--cores", "2")
@@ -81,7 +90,8 @@ def test_outputs_and_values(workflow_run):
     flat = read_tsv(workflow_run / "results/tables/tiny-xglm/flatness.tsv")
     assert set(flat.sublayer) == {"detector", "combinator"} and set(flat.method) == {"paper", "authors_code"}
     figures = sorted(p.relative_to(workflow_run).as_posix() for p in (workflow_run / "results/figures").rglob("*.png"))
-    expected = sorted(f"results/figures/{sub}{stem}.png" for sub in ("", "authors_code/") for stem in FIGURE_STEMS)
+    expected = [f"results/figures/{stem}.png" for stem in FIGURE_STEMS] + [
+        f"results/figures/authors_code/{stem}.png" for stem in FIGURE_STEMS if stem not in METHOD_INDEPENDENT]
     assert set(expected) <= set(figures)
     for path in expected:
         assert (workflow_run / path).stat().st_size > 1000
@@ -106,3 +116,13 @@ def test_bad_config_value_names_the_key(workflow_run):
     result = run_snakemake(workflow_run, "-n", "--config", "snapshot={'storage_dtype': 'int8'}", check=False)
     assert result.returncode != 0
     assert "storage_dtype" in result.stdout + result.stderr
+
+
+def test_report_has_every_figure_and_the_findings(workflow_run):
+    run_snakemake(workflow_run, "--report", "report.zip")
+    names = zipfile.ZipFile(workflow_run / "report.zip").namelist()
+    for stem in FIGURE_STEMS:
+        assert any(name.endswith(f"{stem}.png") for name in names), stem
+    assert any(name.endswith("summary.md") for name in names)
+    summary = read_tsv(workflow_run / "results/tables/summary.tsv")
+    assert set(summary.method) == {"paper", "authors_code"} and set(summary.sublayer) == {"detector", "combinator"}
