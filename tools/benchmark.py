@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -67,8 +68,14 @@ def wmt_sentences(data: Path, per_side: int) -> tuple[list[str], dict[str, list[
     return mixed, sides
 
 
+def workflow_settings(config: Path) -> dict:
+    """The snapshot settings the workflow would use (`snapshot:` of the config file)."""
+    snap = yaml.safe_load(config.read_text())["snapshot"]
+    return {key: snap[key] for key in ("storage_dtype", "compression", "token_budget", "window_mb")}
+
+
 def extraction(models: dict[str, str], sentences: list[str], work: Path, threads: int, repeats: int,
-               skip_tl: bool) -> pd.DataFrame:
+               skip_tl: bool, settings: dict) -> pd.DataFrame:
     rows = []
     for model, model_dir in models.items():
         results = {}
@@ -79,7 +86,7 @@ def extraction(models: dict[str, str], sentences: list[str], work: Path, threads
             out = work / model / way
             out.mkdir(parents=True, exist_ok=True)
             spec = {"task": "extract", "way": way, "model_dir": model_dir, "sentences": sentences,
-                    "out_dir": str(out), "threads": threads, "check_layer": -1,
+                    "out_dir": str(out), "threads": threads, "check_layer": -1, "settings": settings,
                     "repeats": 1 if way == "per_prefix" else repeats}
             results[way] = run_worker(spec, work)
             print(f"  {model} {way}: {results[way].get('seconds', results[way].get('error'))}", file=sys.stderr)
@@ -128,11 +135,12 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
         src, tgt = work / f"synthetic-{scale}x-src.h5", work / f"synthetic-{scale}x-tgt.h5"
         n_src = bench.synthetic_shard(src, n_sent, dims.ffn_dim, dims.d_model, seed=scale)
         n_tgt = bench.synthetic_shard(tgt, n_sent, dims.ffn_dim, dims.d_model, seed=1000 + scale, mean_words=24)
-        rsa_batches = [min(5000, n_src - start) for start in range(0, n_src, 5000)]
+        n_rsa = min(n_src, bench.RSA_MAX_PREFIXES)
+        rsa_batches = [min(5000, n_rsa - start) for start in range(0, n_rsa, 5000)]
         products = {
             ("representation_distance", "paper"): [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths],
             ("representation_distance", "authors_code"): [(1, n_src, w, n_tgt) for w in widths],
-            ("rsa_layer", "paper"): [(1, n_src, w, n_src) for w in widths],
+            ("rsa_layer", "paper"): [(1, n_rsa, w, n_rsa) for w in widths],
             ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
         }
         floor = {}
@@ -209,6 +217,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "wmt14")
     ap.add_argument("--gemma", type=Path, default=REPO / "resources" / "models" / "gemma3-270m")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "bench")
+    ap.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml",
+                    help="the snapshot settings of this config are the ones measured")
     ap.add_argument("--metric-scales", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--metric-base-sentences", type=int, default=32)
     ap.add_argument("--gpu-tflops", type=float, default=100.0,
@@ -228,9 +238,10 @@ def main() -> None:
         work = Path(tmp)
         models = {"tiny-xglm": str(build_tiny_xglm(work / "tiny-xglm")), "gemma3-270m": str(args.gemma)}
         if "extraction" not in args.skip:
-            ext = extraction(models, sentences, work, args.threads, args.repeats, args.skip_tl)
+            settings = workflow_settings(args.config)
+            ext = extraction(models, sentences, work, args.threads, args.repeats, args.skip_tl, settings)
             write_tsv(ext, out / "extraction.tsv")
-            report += ["## Extraction", md_table(ext, [
+            report += [f"## Extraction (snapshot settings: {settings})", md_table(ext, [
                 "model", "way", "seconds", "cpu_s", "prefixes_per_s", "speedup_vs_per_prefix", "speedup_vs_transformer_lens",
                 "speedup_vs_bare_forward", "peak_rss_mb", "rss_after_setup_mb", "max_rel_err_vs_snapshot",
                 "load_1m", "error"])]
@@ -255,7 +266,7 @@ def main() -> None:
             mj = metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads)
             write_tsv(mj, out / "metric_jobs.tsv")
             report += ["## Metric jobs (synthetic xglm-564M-width shards, one layer)", md_table(mj, [
-                "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_before_mb", "floor", "floor_s",
+                "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_after_setup_mb", "floor", "floor_s",
                 "ratio_to_floor", "load_1m", "error"])]
     report.append(f"load average at end: {os.getloadavg()}")
     text = "\n\n".join(report) + "\n"

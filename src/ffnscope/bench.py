@@ -32,10 +32,15 @@ from .snapshot import SnapshotSettings, encode_all, ffn_dims, shard_attributes, 
 
 WAYS = ("per_prefix", "snapshot", "snapshot_pre", "transformer_lens", "bare_forward")
 NAIVE_BATCH = 16  # sentences per batch of the bare forward pass, in corpus order
+RSA_MAX_PREFIXES = 2000  # config/config.yaml rsa.max_prefixes
 
 
 def peak_rss_mb() -> float:
-    """High-water mark of this process' resident memory (ru_maxrss is in KiB on Linux)."""
+    """High-water mark of this process' resident memory since it exec'd: VmHWM (ru_maxrss
+    would carry over the RSS of the parent at fork time)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -260,7 +265,7 @@ def _metric_call(job: str, method: str, src: str, tgt: str):
         from .rsa import layer_rdm_file
 
         out = Path(src).with_suffix(".rdm.h5")
-        return lambda: (layer_rdm_file(src, out, method, max_prefixes=0, seed=0), out.unlink())
+        return lambda: (layer_rdm_file(src, out, method, max_prefixes=RSA_MAX_PREFIXES, seed=0), out.unlink())
     if job == "read_only":
         return lambda: [sum(1 for _ in iter_chunks(src, sublayer)) for sublayer in SUBLAYERS]
     raise ValueError(f"unknown metric job {job!r}")
@@ -270,11 +275,11 @@ def metric_job(spec: dict) -> dict:
     """Time one metric job (both sublayers of one layer) over synthetic shard(s)."""
     torch.set_num_threads(spec["threads"])
     call = _metric_call(spec["job"], spec["method"], spec["src"], spec["tgt"])
-    rss_before = peak_rss_mb()
+    rss_setup = peak_rss_mb()
     started = time.perf_counter()
     call()
     return {"job": spec["job"], "method": spec["method"], "seconds": time.perf_counter() - started,
-            "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss_before}
+            "peak_rss_mb": peak_rss_mb(), "rss_after_setup_mb": rss_setup}
 
 
 def matmul_floor(products: list[tuple[int, int, int, int]], threads: int) -> float:

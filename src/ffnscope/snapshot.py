@@ -39,7 +39,7 @@ class SnapshotSettings:
     unit: str = "word"
     variant: str = "paper"
     storage_dtype: str = "float16"
-    compression: str = "lzf"
+    compression: str = "none"  # lzf saves ~1 % on float16 activations and writes 16x slower
     token_budget: int = 4096  # padded tokens per forward batch
     max_padding: float = 0.25  # padding tokens per real token a batch may carry
     window_mb: int = 512  # captured rows held in memory before they are written
@@ -162,10 +162,17 @@ def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list
     p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
     rows = np.concatenate(dest)
 
+    staged = []
+
     def capture(layer, name, tensor):
-        buffers[layer][name][rows] = tensor[b_idx, p_idx].to(storage).cpu().numpy()
+        # gather + cast on the device, copy to (pinned) host memory without waiting for it
+        staged.append((layer, name, tensor[b_idx, p_idx].to(storage).to("cpu", non_blocking=True)))
 
     _run_until(loaded, ids, mask, layers, capture, with_pre=PRE_ACTIVATION in buffers[layers[0]])
+    if loaded.device.type == "cuda":
+        torch.cuda.synchronize(loaded.device)  # one wait per batch for all its copies
+    for layer, name, values in staged:
+        buffers[layer][name][rows] = values.numpy()
 
 
 def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype) -> dict:
