@@ -4,8 +4,8 @@ metric jobs on the cpu partition (read back from `sacct`), the tables equal a lo
 a snapshot job cancelled with `scancel` while it writes leaves no corrupt shard: the re-run
 completes and every shard holds the rows its sentences give.
 
-Runs when FFNSCOPE_SLURM=1 (then a missing cluster is an error) or when `sinfo` reaches a
-controller; FFNSCOPE_SLURM=0 skips it."""
+Runs when FFNSCOPE_SLURM=1 (then a missing cluster is an error) or when a SLURM controller is
+up (`scontrol ping`); FFNSCOPE_SLURM=0 skips it."""
 
 import os
 import re
@@ -39,7 +39,11 @@ LAYERS, CANCEL_LAYERS = [2], [1, 2]
 
 def _partitions():
     """Partition -> generic resources of its nodes, or None when no controller answers."""
-    if shutil.which("sinfo") is None:
+    if shutil.which("scontrol") is None:
+        return None
+    # `scontrol ping` answers at once; sinfo retries a controller that is down for seconds
+    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=60)
+    if ping.returncode != 0:
         return None
     result = subprocess.run(["sinfo", "-h", "-o", "%R %G"], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
@@ -47,7 +51,7 @@ def _partitions():
     return dict(line.split(maxsplit=1) for line in result.stdout.splitlines() if line.strip())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: decided before the session fixtures build models
 def cluster():
     wanted = os.environ.get("FFNSCOPE_SLURM")
     if wanted == "0":
@@ -55,7 +59,7 @@ def cluster():
     partitions = _partitions()
     problem = None
     if partitions is None:
-        problem = "no SLURM controller answers `sinfo` (start one: tools/local-slurm/start.sh)"
+        problem = "no SLURM controller is up (start one: tools/local-slurm/start.sh)"
     elif not {"cpu", "gpu"} <= set(partitions) or "gpu" not in partitions["gpu"]:
         problem = f"the SLURM cluster lacks a `cpu` partition and a `gpu` partition with GPUs: {partitions}"
     if problem and wanted == "1":
