@@ -1,5 +1,6 @@
 # Test sets: (download ->) alignment check, §3.1 cleaning, seeded sampling.
-# One rule per test set, because its two sides are written by one job.
+# One rule per test set, because its two sides are written by one job. Both are light and
+# the download needs the internet, which compute nodes often lack: they run locally.
 
 
 for _ts in TESTSETS.values():
@@ -21,6 +22,7 @@ for _ts in TESTSETS.values():
                 "../envs/analysis.yaml"
             log:
                 f"logs/download_testset/{_ts['name']}.log",
+            localrule: True
             shell:
                 "(sacrebleu -t {params.test} -l {params.langpair} --echo src > {output.src}.tmp"
                 " && sacrebleu -t {params.test} -l {params.langpair} --echo ref > {output.ref}.tmp"
@@ -43,5 +45,6 @@ for _ts in TESTSETS.values():
             "../envs/analysis.yaml"
         log:
             f"logs/prepare_testset/{_ts['name']}.log",
+        localrule: True
         script:
             "../workflow/scripts/prepare_testset.py"

@@ -1,5 +1,7 @@
 """Rule script: capture one (model, test set, language) snapshot into per-layer shards."""
 import logging
+import signal
+import sys
 import time
 
 import torch
@@ -7,6 +9,9 @@ import torch
 from ffnscope.models import load_model
 from ffnscope.snapshot import SnapshotSettings, check_layers, config_hash, shard_attributes, snapshot
 
+# scancel / preemption send SIGTERM: exit through Python so the shard writer removes its
+# temporary files instead of leaving gigabytes of hidden partial shards behind
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
