@@ -64,6 +64,7 @@ def _right_padded(loaded: LoadedModel, seqs: list[list[int]]) -> tuple[torch.Ten
     return ids.to(loaded.device), mask.to(loaded.device)
 
 
+@torch.inference_mode()
 def per_prefix(loaded: LoadedModel, encoded: list[EncodedSentence], layers: list[int], rows: dict) -> None:
     """The paper's method: every prefix fed alone to the full LM (logits included), the
     last position of each analysed W2 captured by a hook."""
@@ -88,6 +89,7 @@ def per_prefix(loaded: LoadedModel, encoded: list[EncodedSentence], layers: list
             h.remove()
 
 
+@torch.inference_mode()
 def bare_forward(loaded: LoadedModel, encoded: list[EncodedSentence]) -> None:
     """The floor: decoder stack only, no hooks, batches of NAIVE_BATCH sentences in corpus
     order right-padded to their longest sentence."""
@@ -104,6 +106,7 @@ def boot_transformer_lens(loaded: LoadedModel, model_dir: str):
                                                device=str(loaded.device), dtype=loaded.dtype)
 
 
+@torch.inference_mode()
 def transformer_lens(bridge, encoded: list[EncodedSentence], layers: list[int], rows: dict) -> None:
     """One `run_with_cache` per sentence (no padding), caching only the analysed layers'
     `mlp.hook_post` (detector) and `mlp.hook_out` (combinator)."""
@@ -144,7 +147,6 @@ def extract(spec: dict) -> dict:
     bridge = boot_transformer_lens(loaded, spec["model_dir"]) if way == "transformer_lens" else None
     dims = ffn_dims(loaded)
 
-    @torch.inference_mode()
     def run(sentences: list[str], target: Path) -> dict | None:
         enc = encoded[:len(sentences)]
         if way in ("per_prefix", "transformer_lens"):

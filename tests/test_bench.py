@@ -1,0 +1,44 @@
+"""The benchmark's measurements measure the right thing: its per-prefix way captures the same
+rows as the snapshot shards, and its synthetic shards follow the shard contract."""
+
+import numpy as np
+
+from ffnscope import bench
+from ffnscope.metrics import gelu, shard_statistics
+from ffnscope.models import load_model
+from ffnscope.shards import read_attrs, read_dataset
+from ffnscope.snapshot import SnapshotSettings, encode_all, ffn_dims, shard_attributes, snapshot
+
+
+def test_per_prefix_way_equals_snapshot_rows(tiny_xglm_dir, wmt_sentences, tmp_path):
+    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    sentences = wmt_sentences[:3]
+    settings = SnapshotSettings(storage_dtype="float16")
+    attrs = shard_attributes(model="m", model_path="p", revision="r", testset="t", lang="x",
+                             n_sentences=len(sentences), settings=settings, loaded=loaded, hash_of_config="h")
+    snapshot(loaded, sentences, [1, 3], {1: tmp_path / "l1.h5", 3: tmp_path / "l3.h5"}, settings, attrs)
+    encoded = encode_all(loaded.tokenizer, sentences, settings)
+    rows = bench._row_buffers(ffn_dims(loaded), [1, 3], sum(len(e.positions) for e in encoded))
+    bench.per_prefix(loaded, encoded, [1, 3], rows)
+    for layer in (1, 3):
+        assert bench.max_rel_error(rows[layer], tmp_path / f"l{layer}.h5") < 2e-3  # float16 rounding
+    rows[3]["combinator"][0] += 1.0  # and the check does see a wrong row
+    assert bench.max_rel_error(rows[3], tmp_path / "l3.h5") > 1e-2
+
+
+def test_synthetic_shard_follows_the_contract(tmp_path):
+    path = tmp_path / "s.h5"
+    n = bench.synthetic_shard(path, n_sentences=5, ffn_dim=16, d_model=8, seed=1, mean_words=4)
+    sentence_index = read_dataset(path, "sentence_index")
+    assert n == len(sentence_index) and np.all(np.diff(sentence_index) >= 0)
+    assert set(sentence_index) == set(range(5)) and read_attrs(path)["n_sentences"] == 5
+    pre = read_dataset(path, "detector_pre").astype(np.float32)
+    np.testing.assert_allclose(read_dataset(path, "detector"), gelu(pre), atol=2e-3)
+    stats = shard_statistics(path, "detector", "authors_code", "> 0")
+    assert stats.total_prefixes() == n
+
+
+def test_peak_rss_is_this_process():
+    big = np.ones(64 << 20, dtype=np.uint8)  # touch 64 MiB
+    assert bench.peak_rss_mb() >= 64
+    del big
