@@ -19,6 +19,7 @@ include: "rules/heatmaps.smk"
 include: "rules/figures.smk"
 include: "rules/summary.smk"
 include: "rules/report.smk"
+include: "rules/plan.smk"
 
 
 localrules:

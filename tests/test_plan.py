@@ -2,6 +2,7 @@
 
 import pytest
 
+from ffnscope import plan
 from ffnscope.plan import XGLM, ModelDims, estimate_run, flops_per_token, seconds_per_gflop
 
 
@@ -42,3 +43,33 @@ def test_writer_bounds_the_job_when_slower():
     assert est.write_hours == pytest.approx(2 / 3600)
     assert est.hours == est.write_hours
     assert est.disk_gb == pytest.approx(1e6 / 1e9)
+
+
+def test_dims_from_config_json_of_each_family():
+    gemma = {"text_config": {"model_type": "gemma3_text", "hidden_size": 640, "intermediate_size": 2048,
+                             "num_hidden_layers": 18}}
+    assert plan.dims_from_config(gemma) == plan.ModelDims(n_layers=18, d_model=640, ffn_dim=2048, gated=True)
+    gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_inner": None, "n_layer": 12}
+    assert plan.dims_from_config(gpt2) == plan.ModelDims(n_layers=12, d_model=768, ffn_dim=3072, gated=False)
+    assert plan.model_dims("xglm-1.7B", "facebook/xglm-1.7B") == plan.XGLM["xglm-1.7B"]
+    assert plan.model_dims("elsewhere", "/nonexistent/model") is None
+
+
+def test_plan_table_rows_are_the_estimates(tmp_path):
+    (tmp_path / "config.json").write_text(
+        '{"model_type": "xglm", "d_model": 64, "ffn_dim": 256, "num_layers": 4}')
+    costs = {"cpu_seconds_per_gflop": 0.03, "bytes_per_value": 2.0, "write_mb_s": 1000.0}
+    table = plan.plan_table(
+        [{"name": "tiny", "path": str(tmp_path), "n_layers_analysed": 2},
+         {"name": "hub-only", "path": "org/not-downloaded", "n_layers_analysed": 2}],
+        costs=costs, gpu_tflops=50, n_sides=8, n_sentences=100, words_per_sentence=10,
+        tokens_per_word=1.5, store_pre_activation=True)
+    cpu = plan.estimate_run(plan.ModelDims(4, 64, 256), seconds_per_gflop=0.03, n_sides=8, n_sentences=100,
+                            words_per_sentence=10, tokens_per_word=1.5, bytes_per_value=2.0,
+                            store_pre_activation=True, n_layers_analysed=2, write_mb_s=1000.0)
+    row = table.iloc[0]
+    assert row.n_prefixes == 8000 and row.snapshot_hours == cpu.hours and row.disk_gb == cpu.disk_gb
+    # 8000 prefixes x 2 layers x (2 x 256 + 64) values x 2 bytes
+    assert row.disk_gb == 8000 * 2 * (2 * 256 + 64) * 2 / 1e9
+    assert table.iloc[1].device == "GPU at 50 TFLOP/s (assumed)"
+    assert table.iloc[2].model == "hub-only" and table.iloc[2].device.startswith("unknown")

@@ -11,7 +11,11 @@ after compression).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,64 @@ def estimate_run(dims: ModelDims, *, seconds_per_gflop: float, n_sides: int, n_s
         disk_gb=values * bytes_per_value / 1e9,
         write_hours=values * 2 / 1e6 / write_mb_s / 3600 if write_mb_s else 0.0,
     )
+
+
+# config.json keys of the supported families, in lookup order
+_WIDTH_KEYS = ("hidden_size", "d_model", "n_embd")
+_FFN_KEYS = ("intermediate_size", "ffn_dim", "n_inner")
+_DEPTH_KEYS = ("num_hidden_layers", "num_layers", "n_layer")
+
+
+def dims_from_config(cfg: dict) -> ModelDims:
+    """Dimensions from a transformers config.json (multimodal configs: their `text_config`)."""
+    from ffnscope.adapters import adapter_for
+
+    cfg = cfg.get("text_config", cfg)
+    d_model = next(cfg[k] for k in _WIDTH_KEYS if cfg.get(k))
+    ffn_dim = next((cfg[k] for k in _FFN_KEYS if cfg.get(k)), 4 * d_model)  # GPT-2/BLOOM: 4 d
+    n_layers = next(cfg[k] for k in _DEPTH_KEYS if cfg.get(k))
+    gated = adapter_for(cfg["model_type"]).first_linear.endswith("gate_proj")
+    return ModelDims(n_layers=n_layers, d_model=d_model, ffn_dim=ffn_dim, gated=gated)
+
+
+def model_dims(name: str, path: str) -> ModelDims | None:
+    """The paper's models by name; any other from its local config.json; None when neither is
+    available (a hub id not downloaded yet)."""
+    if name in XGLM:
+        return XGLM[name]
+    config = Path(path) / "config.json"
+    return dims_from_config(json.loads(config.read_text())) if config.is_file() else None
+
+
+def measured_costs(extraction_tsv: str, storage_tsv: str, compression: str) -> dict:
+    """Per-token cost of our snapshot on the benchmark machine (Gemma 3 270M) and the stored
+    size and write speed of `compression`, from tools/benchmark.py's tables."""
+    ext = pd.read_csv(extraction_tsv, sep="\t")
+    snap = ext[(ext.model == "gemma3-270m") & (ext.way == "snapshot")].iloc[0]
+    seq = snap.n_tokens / snap.n_sentences
+    cost = seconds_per_gflop(snap.seconds, int(snap.n_tokens),
+                             flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq))
+    store = pd.read_csv(storage_tsv, sep="\t").set_index("compression").loc[compression]
+    return {"cpu_seconds_per_gflop": cost, "bytes_per_value": float(store.bytes_per_value),
+            "write_mb_s": float(store.write_mb_s)}
+
+
+def plan_table(models: list[dict], *, costs: dict, gpu_tflops: float, n_sides: int, n_sentences: int,
+               words_per_sentence: float, tokens_per_word: float, store_pre_activation: bool) -> pd.DataFrame:
+    """One row per (model, device): snapshot hours and disk of the configured run. `models`:
+    dicts with name, path and the analysed layer count."""
+    rows = []
+    for m in models:
+        dims = model_dims(m["name"], m["path"])
+        if dims is None:
+            rows.append({"model": m["name"], "device": "unknown: no config.json yet"})
+            continue
+        for device, cost in (("CPU of the benchmark machine (measured)", costs["cpu_seconds_per_gflop"]),
+                             (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3))):
+            est = estimate_run(dims, seconds_per_gflop=cost, n_sides=n_sides, n_sentences=n_sentences,
+                               words_per_sentence=words_per_sentence, tokens_per_word=tokens_per_word,
+                               bytes_per_value=costs["bytes_per_value"], store_pre_activation=store_pre_activation,
+                               n_layers_analysed=m["n_layers_analysed"], write_mb_s=costs["write_mb_s"])
+            rows.append({"model": m["name"], "device": device, "n_prefixes": est.n_prefixes,
+                         "n_tokens": est.n_tokens, "snapshot_hours": est.hours, "disk_gb": est.disk_gb})
+    return pd.DataFrame(rows)

@@ -1,0 +1,26 @@
+# `snakemake plan`: snapshot hours and disk of the configured run, per model, from the costs
+# measured by tools/benchmark.py (results/bench/), to size a SLURM allocation before starting.
+
+
+rule plan:
+    input:
+        extraction="results/bench/extraction.tsv",
+        storage="results/bench/storage.tsv",
+    output:
+        "results/plan.tsv",
+    params:
+        models=[
+            {"name": m.name, "path": m.path, "n_layers_analysed": len(m.layers)} for m in MODELS.values()
+        ],
+        n_sides=len(SIDES),
+        n_sentences=config["sampling"]["n_sentences"],
+        store_pre_activation="authors_code" in METHODS,
+        compression=SNAP["compression"],
+        plan=config["plan"],
+    conda:
+        "../envs/analysis.yaml"
+    log:
+        "logs/plan.log",
+    localrule: True
+    script:
+        "../workflow/scripts/plan.py"
