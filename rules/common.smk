@@ -329,3 +329,23 @@ def heatmap_targets():
 
 # ---- summary.smk: settings and paths ----
 SUMMARY_TABLES = ["activation_frequency", "flatness", "representation_distance", "rank_correlation"]
+
+
+# ---- report.smk: the benchmark file of every job of the configured run ----
+def benchmark_files():
+    """The `benchmark:` files of this configuration's jobs (the rules' benchmark paths), so
+    the resource report leaves out jobs of earlier runs with other settings."""
+    files = [f"benchmarks/convert_gguf_model/{m}.tsv" for m in MODELS if MODELS[m].gguf_package]
+    files += ["benchmarks/rsa_table/rsa.tsv"]
+    for m, spec in MODELS.items():
+        files += [f"benchmarks/snapshot/{m}/{t}_{lang}.tsv" for t, lang in SIDES]
+        for method in METHODS:
+            root = f"{m}/{method}"
+            for layer in map(layer_tag, spec.layers):
+                files += [f"benchmarks/layer_stats/{root}/{t}_{lang}_layer{layer}.tsv" for t, lang in SIDES]
+                files += [f"benchmarks/distance_layer/{root}/{t}_layer{layer}.tsv" for t in TESTSETS]
+                files += [f"benchmarks/rank_correlation_layer/{root}/layer{layer}.tsv",
+                          f"benchmarks/rsa_layer/{root}/{RSA_TESTSET}_{RSA_LANG}_layer{layer}.tsv"]
+            files += [f"benchmarks/heatmap/{root}/{t}_{lang}_layer{layer_tag(layer)}.tsv"
+                      for t, lang in HEATMAP_SIDES for layer in heatmap_layers(m)]
+    return files

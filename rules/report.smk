@@ -1,7 +1,7 @@
 # Resource use of every job, from the `benchmark:` files, for the report and for sizing SLURM
 # requests. It runs after every table (its input; figures are light local jobs, left out so
-# that re-drawing a figure re-runs nothing else), then reads the benchmark files that exist,
-# so a partial re-run reports the last measurement of each job.
+# that re-drawing a figure re-runs nothing else), then reads the benchmark files of this
+# configuration's jobs that exist (a model converted before has none).
 
 
 rule job_resources:
@@ -21,6 +21,7 @@ rule job_resources:
         ),
     params:
         root="benchmarks",
+        files=benchmark_files(),
     conda:
         "../envs/analysis.yaml"
     log:

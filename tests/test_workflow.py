@@ -126,3 +126,13 @@ def test_report_has_every_figure_and_the_findings(workflow_run):
     assert any(name.endswith("summary.md") for name in names)
     summary = read_tsv(workflow_run / "results/tables/summary.tsv")
     assert set(summary.method) == {"paper", "authors_code"} and set(summary.sublayer) == {"detector", "combinator"}
+
+
+def test_job_resources_cover_exactly_this_runs_jobs(workflow_run):
+    stale = workflow_run / "benchmarks/layer_stats/tiny-xglm/paper/wmt14-de-en_de_layer09.tsv"
+    stale.write_text((workflow_run / "benchmarks/layer_stats/tiny-xglm/paper/wmt14-de-en_de_layer00.tsv").read_text())
+    run_snakemake(workflow_run, "--cores", "1", "--forcerun", "job_resources")
+    jobs = read_tsv(workflow_run / "results/tables/job_resources_per_rule.tsv").set_index("rule")["jobs"]
+    # 2 methods x 4 sides x 4 layers; 4 sides; 2 methods x 2 test sets x 4 layers; 2 methods x 4 layers
+    assert jobs.to_dict() == {"distance_layer": 16, "heatmap": 6, "layer_stats": 32, "rank_correlation_layer": 8,
+                              "rsa_layer": 8, "rsa_table": 1, "snapshot": 4}

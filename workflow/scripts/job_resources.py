@@ -5,7 +5,7 @@ from ffnscope.jobstats import gather, per_rule, plot_job_resources
 from ffnscope.tables import write_tsv
 
 root = snakemake.params.root
-df = gather(sorted(str(p) for p in Path(root).rglob("*.tsv")), root)
+df = gather([path for path in snakemake.params.files if Path(path).is_file()], root)
 write_tsv(df, snakemake.output.table)
 write_tsv(per_rule(df), snakemake.output.per_rule)
 plot_job_resources(df, [snakemake.output.figure])
