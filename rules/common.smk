@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from snakemake.utils import validate
 
-from ffnscope.distance import pair_languages
 from ffnscope.rankcorr import ENGLISH, side_name, split_side
 from ffnscope.rsa import model_pairs
+from ffnscope.testsets import pair_languages
 
 validate(config, schema="../config/schema.yaml")
 

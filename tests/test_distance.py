@@ -7,9 +7,10 @@ from scipy.spatial.distance import cdist
 from ffnscope import distance as dist
 from ffnscope.bootstrap import Bootstrap
 from ffnscope.distance import (DistanceResult, derangement, gather_distance_table, layer_distances,
-                               pair_languages, pair_min_distance_sums, paired_distances, pooled_distances,
-                               read_rows)
+                               pair_min_distance_sums, paired_distances, pooled_distances)
 from ffnscope.metrics import gelu
+from ffnscope.shards import read_rows
+from ffnscope.testsets import pair_languages
 from ffnscope.shards import ShardSet
 from ffnscope.tables import write_tsv
 

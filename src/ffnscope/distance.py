@@ -38,12 +38,12 @@ import pandas as pd
 import torch
 
 from .bootstrap import Bootstrap, bootstrap_ci
-from .metrics import METHODS, analysis_source, prepare_chunk
+from .metrics import METHODS, prepare_chunk, source_dataset
+from .shards import read_rows
 from .tables import gather
 
 METRICS = ("euclidean", "cosine")
 PAIRINGS = ("parallel", "shuffled")
-DIRECTIONS = ("to_english", "from_english", "listed")
 AUTHORS_CHUNK_ROWS = 1000
 COLUMNS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer",
            "pairing", "distance", "distance_mean", "ci_low", "ci_high", "n_pairs", "n_prefixes"]
@@ -61,19 +61,6 @@ def method_pairings(method: str) -> tuple[str, ...]:
     return PAIRINGS if method == "paper" else ("parallel",)
 
 
-def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> tuple[str, str]:
-    """(source, target) language of a test set: `to_english` (default: the other language's
-    prefixes are matched to English ones), `from_english`, or `listed` (config order)."""
-    _check(direction, DIRECTIONS, "distance.direction")
-    if direction == "listed":
-        return langs[0], langs[1]
-    if sorted(lang == "en" for lang in langs) != [False, True]:
-        raise ValueError(f"distance.direction {direction!r} needs exactly one 'en' language in test set "
-                         f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise")
-    other = next(lang for lang in langs if lang != "en")
-    return (other, "en") if direction == "to_english" else ("en", other)
-
-
 def derangement(n: int, seed: int) -> np.ndarray:
     """A uniformly drawn permutation of range(n) without fixed points, so no sentence is paired
     with its own translation (rejection sampling; about 1 draw in e is accepted)."""
@@ -84,30 +71,6 @@ def derangement(n: int, seed: int) -> np.ndarray:
         perm = rng.permutation(n)
         if not np.any(perm == np.arange(n)):
             return perm
-
-
-# --- reading rows -------------------------------------------------------------------------------
-
-def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
-    """Rows `rows` (any order, repeats allowed) of a 2-D dataset as float32, read as contiguous
-    slices of the sorted distinct rows (h5py point selections are slow)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    distinct, inverse = np.unique(rows, return_inverse=True)
-    breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
-    runs = np.split(distinct, breaks) if distinct.size else []
-    block = np.concatenate([dataset[run[0]:run[-1] + 1] for run in runs]) if runs else \
-        np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
-    return block[inverse].astype(np.float32, copy=False)
-
-
-def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
-    """The dataset a method analyses for a sublayer (`metrics.analysis_source`), or one clear
-    error when the shard lacks it (pre-activations are stored only for authors_code runs)."""
-    source = analysis_source(sublayer, method)
-    if source not in f:
-        raise ValueError(f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
-                         f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
-    return f[source]
 
 
 class SentenceRows:

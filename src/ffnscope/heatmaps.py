@@ -24,9 +24,8 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_path
-from .distance import read_rows, source_dataset
-from .metrics import prepare_chunk
-from .shards import SUBLAYERS
+from .metrics import prepare_chunk, source_dataset
+from .shards import SUBLAYERS, read_rows
 
 
 def evenly_spaced_rows(n_rows: int, max_prefixes: int) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import erfc
 
 from .bootstrap import Bootstrap, bootstrap_ci
-from .shards import iter_chunks, read_attrs, read_dataset
+from .shards import PRE_ACTIVATION, iter_chunks, read_attrs, read_dataset
 
 METHODS = ("paper", "authors_code")
 FLATNESS_VARIANTS = ("paper", "authors_code")
@@ -65,7 +65,17 @@ def analysis_source(sublayer: str, method: str) -> str:
     time; everything else reads the sublayer's own dataset."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    return "detector_pre" if (method, sublayer) == ("authors_code", "detector") else sublayer
+    return PRE_ACTIVATION if (method, sublayer) == ("authors_code", "detector") else sublayer
+
+
+def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
+    """The dataset a method analyses for a sublayer (`analysis_source`), or one clear
+    error when the shard lacks it (pre-activations are stored only for authors_code runs)."""
+    source = analysis_source(sublayer, method)
+    if source not in f:
+        raise ValueError(f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
+                         f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
+    return f[source]
 
 
 def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
@@ -222,11 +232,8 @@ def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: 
                      chunk_rows: int = 4096) -> SentenceStats:
     """Per-sentence statistics of one sublayer of one shard, streamed in `chunk_rows` blocks
     of the dataset the method analyses (`analysis_source`)."""
-    source = analysis_source(sublayer, method)
     with h5py.File(path, "r") as f:
-        if source not in f:
-            raise ValueError(f"{path}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
-                             f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
+        source = source_dataset(f, sublayer, method).name.lstrip("/")
     n_sentences = int(read_attrs(path)["n_sentences"])
     sentence_index = read_dataset(path, "sentence_index")
     chunks = iter_chunks(path, source, chunk_rows)

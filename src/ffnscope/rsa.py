@@ -48,9 +48,8 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .atomic import atomic_path
-from .distance import read_rows, source_dataset
-from .metrics import METHODS, prepare_chunk
-from .shards import SUBLAYERS
+from .metrics import METHODS, prepare_chunk, source_dataset
+from .shards import SUBLAYERS, read_rows
 
 COLUMNS = ["model_a", "model_b", "method", "side", "sublayer", "layer_a", "layer_b", "similarity", "n_prefixes"]
 

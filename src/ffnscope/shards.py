@@ -103,3 +103,15 @@ def iter_chunks(path: str | Path, dataset: str, chunk_rows: int = 4096) -> Itera
 def read_dataset(path: str | Path, dataset: str) -> np.ndarray:
     with h5py.File(path, "r") as f:
         return f[dataset][...]
+
+
+def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` (any order, repeats allowed) of a 2-D dataset as float32, read as contiguous
+    slices of the sorted distinct rows (h5py point selections are slow)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    distinct, inverse = np.unique(rows, return_inverse=True)
+    breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
+    runs = np.split(distinct, breaks) if distinct.size else []
+    block = np.concatenate([dataset[run[0]:run[-1] + 1] for run in runs]) if runs else \
+        np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
+    return block[inverse].astype(np.float32, copy=False)

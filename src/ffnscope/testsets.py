@@ -11,6 +11,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 
 class TestSetError(ValueError):
@@ -113,3 +114,22 @@ def sample_testset(
         line_numbers=[i + 1 for i in chosen],
         sentences={lang: [side[i] for i in chosen] for lang, side in zip(langs, cleaned)},
     )
+
+
+# Which side of a test set Algorithm 1 matches to which (config distance.direction). Kept here,
+# free of torch, because the workflow calls it while parsing the Snakefile.
+DIRECTIONS = ("to_english", "from_english", "listed")
+
+
+def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> tuple[str, str]:
+    """(source, target) language of a test set: `to_english` (default: the other language's
+    prefixes are matched to English ones), `from_english`, or `listed` (config order)."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown distance.direction {direction!r}; valid: {', '.join(DIRECTIONS)}")
+    if direction == "listed":
+        return langs[0], langs[1]
+    if sorted(lang == "en" for lang in langs) != [False, True]:
+        raise ValueError(f"distance.direction {direction!r} needs exactly one 'en' language in test set "
+                         f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise")
+    other = next(lang for lang in langs if lang != "en")
+    return (other, "en") if direction == "to_english" else ("en", other)
