@@ -22,8 +22,9 @@ Memory is bounded by the block sizes, not by the corpus: the paper method holds 
 `block_sentences` sentence pairs (padded to [pairs, longest sentence, width]); the pooled method
 holds `block_rows` source rows while the target rows stream past in chunks of 1000 rows (the
 authors' `cdist` chunk). Only the per-row sentence index (int) and per-sentence sums are kept
-whole. Nearest rows are found in float32 (batched); the paper method then recomputes each
-chosen distance in float64, the pooled method keeps float32 (as the authors' torch code).
+whole. Nearest rows are found in float32 (batched matrix products); the paper method then
+computes each chosen distance from the difference of the two rows (no cancellation), the
+pooled method keeps the product form's value (as the authors' torch code).
 """
 
 from __future__ import annotations
@@ -133,11 +134,13 @@ def pair_min_distance_sums(src_rows: np.ndarray, src_lengths: np.ndarray, tgt_ro
     rows of `src_rows` and the next tgt_lengths[k] rows of `tgt_rows`; returns, per pair, the
     sum over its source rows of the minimum distance to its target rows (float64).
 
-    The pairs are padded into one batched float32 distance computation (padded target columns
-    +inf, never a minimum); it picks each source row's nearest target row, whose distance is
-    then recomputed directly in float64, free of the cancellation of the fast matrix-product
-    form (|a|^2 + |b|^2 - 2ab) for close rows. Rows are float32 (as shards store them).
+    The pairs are padded into one batched matrix product that ranks every source row's target
+    rows (|b|^2 - 2ab for euclidean, -ab of unit rows for cosine; padded target columns +inf,
+    never a minimum). Only the nearest row's distance is then computed, directly from the
+    difference of the two rows (cosine: 1 - cos = |a/|a| - b/|b||^2 / 2), so it is free of the
+    cancellation of the product form for close rows. Rows are float32 (as shards store them).
     """
+    _check(metric, METRICS, "distance metric")
     src_lengths, tgt_lengths = np.asarray(src_lengths), np.asarray(tgt_lengths)
     if src_lengths.size != tgt_lengths.size:
         raise ValueError(f"{src_lengths.size} source sentences but {tgt_lengths.size} target sentences")
@@ -146,15 +149,24 @@ def pair_min_distance_sums(src_rows: np.ndarray, src_lengths: np.ndarray, tgt_ro
     if np.any(tgt_lengths < 1):
         raise ValueError("every target sentence needs at least one prefix row")
     src, tgt = _padded(src_rows, src_lengths), _padded(tgt_rows, tgt_lengths)
-    d = distance_matrix(src, tgt, metric)
-    d.masked_fill_(torch.arange(tgt.shape[1])[None, None, :] >= torch.as_tensor(tgt_lengths)[:, None, None],
-                   float("inf"))
-    nearest = d.argmin(dim=2)
-    pair, row = np.repeat(np.arange(src_lengths.size), src_lengths), np.concatenate([np.arange(n) for n in src_lengths])
-    a = src[pair, row].double()[:, None, :]
-    b = tgt[pair, nearest[pair, row]].double()[:, None, :]
-    exact = distance_matrix(a, b, metric)[:, 0, 0].numpy()
-    return np.bincount(pair, weights=exact, minlength=src_lengths.size)
+    if metric == "cosine":
+        src, tgt = _unit(src), _unit(tgt)
+        score = torch.bmm(src, tgt.transpose(1, 2)).neg_()
+    else:
+        score = torch.baddbmm(torch.linalg.vector_norm(tgt, dim=-1).square()[:, None, :], src, tgt.transpose(1, 2),
+                              alpha=-2)
+    score.masked_fill_(torch.arange(tgt.shape[1])[None, None, :] >= torch.as_tensor(tgt_lengths)[:, None, None],
+                       float("inf"))
+    nearest = score.argmin(dim=2)
+    pair = torch.as_tensor(np.repeat(np.arange(src_lengths.size), src_lengths))
+    row = torch.as_tensor(np.arange(src_lengths.sum()) - np.repeat(np.cumsum(src_lengths) - src_lengths, src_lengths))
+    a, b = src[pair, row], tgt[pair, nearest[pair, row]]
+    if metric == "euclidean":
+        exact = torch.linalg.vector_norm(a - b, dim=-1)
+    else:  # a zero row has cosine 0 to everything: distance 1
+        zero = (a.abs().amax(-1) == 0) | (b.abs().amax(-1) == 0)
+        exact = torch.where(zero, 1.0, (a - b).square().sum(-1) / 2).clamp(0.0, 2.0)
+    return np.bincount(pair.numpy(), weights=exact.double().numpy(), minlength=src_lengths.size)
 
 
 @dataclass
@@ -201,18 +213,17 @@ def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
     if "shuffled" in pairings:
         targets["shuffled"] = ids[derangement(ids.size, seed)]
     sums = {pairing: np.zeros(ids.size) for pairing in pairings}
-    # blocks of sentences of similar source length: less padding in the batched computation
-    by_length = np.argsort(src.lengths(ids), kind="stable")
+    # blocks of consecutive sentences: their source and parallel target rows are one
+    # contiguous read each (sorting by length saved padding but scattered the reads: slower)
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
         src_data, tgt_data = source_dataset(fs, sublayer, method), source_dataset(ft, sublayer, method)
         for block in _blocks(ids.size, block_sentences):
-            pos = by_length[block]
-            src_rows = prepare_chunk(read_rows(src_data, src.row_indices(ids[pos])), method)
+            src_rows = prepare_chunk(read_rows(src_data, src.row_indices(ids[block])), method)
             for pairing in pairings:
-                tgt_ids = targets[pairing][pos]
+                tgt_ids = targets[pairing][block]
                 tgt_rows = prepare_chunk(read_rows(tgt_data, tgt.row_indices(tgt_ids)), method)
-                sums[pairing][pos] = pair_min_distance_sums(
-                    src_rows, src.lengths(ids[pos]), tgt_rows, tgt.lengths(tgt_ids), metric)
+                sums[pairing][block] = pair_min_distance_sums(
+                    src_rows, src.lengths(ids[block]), tgt_rows, tgt.lengths(tgt_ids), metric)
     n_prefixes = int(src.lengths(ids).sum())
     return {pairing: DistanceResult(sums[pairing], n_prefixes) for pairing in pairings}
 

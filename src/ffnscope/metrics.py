@@ -85,7 +85,11 @@ def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
 
 
 def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
-    """Flatness of every row, eq. (2)-(3): -(1/m) sum_j S_j log2 S_j, computed in float64.
+    """Flatness of every row, eq. (2)-(3): -(1/m) sum_j S_j log2 S_j, as float64.
+
+    Computed in the input's precision, at least float32: shards hold float16, so float32's
+    relative error (~1e-7) is far below the data's, and float32 halves the memory traffic
+    of this, the most expensive step of a statistics job.
 
     variant "paper": S = (x - min) / (max - min) with row min/max, and 0 log 0 = 0.
     variant "authors_code": as the authors' scripts, S = (x - min) / (max - 2 min) and the
@@ -100,18 +104,33 @@ def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
     """
     if variant not in FLATNESS_VARIANTS:
         raise ValueError(f"unknown flatness variant {variant!r}; valid: {', '.join(FLATNESS_VARIANTS)}")
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
     lo = x.min(axis=1, keepdims=True)
     hi = x.max(axis=1, keepdims=True)
     denominator = hi - lo if variant == "paper" else hi - 2 * lo
     degenerate = denominator == 0
+    s = x - lo
+    s /= np.where(degenerate, 1, denominator)
+    s[degenerate[:, 0]] = 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(degenerate, 1.0, (x - lo) / np.where(degenerate, 1.0, denominator))
         if variant == "paper":
-            summand = np.where(s > 0, s * np.log2(np.where(s > 0, s, 1.0)), 0.0)
+            log = np.log2(s, out=np.zeros_like(s), where=s > 0)
         else:
-            summand = s * np.log2(s + 1e-32)
-    return -summand.mean(axis=1)
+            log = np.log2(s + x.dtype.type(1e-32))
+    log *= s
+    return -log.mean(axis=1, dtype=np.float64)
+
+
+def segment_sums(x: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
+    """Sums of the row segments x[starts[k]:starts[k+1]] as [segments, columns] of `dtype`:
+    one contiguous reduction per segment, many times faster than np.add.reduceat along axis 0
+    (which casts element by element)."""
+    ends = np.append(starts[1:], x.shape[0])
+    out = np.empty((len(starts), x.shape[1]), dtype=dtype)
+    for k, (start, end) in enumerate(zip(starts, ends)):
+        x[start:end].sum(axis=0, dtype=dtype, out=out[k])
+    return out
 
 
 @dataclass
@@ -166,8 +185,8 @@ class SentenceStats:
         if np.unique(ids).size != ids.size:
             raise ValueError("the rows of a sentence are not contiguous (sentence_index must be grouped)")
         chunk = prepare_chunk(chunk, self.method)
-        self.fires[ids] += np.add.reduceat(self._fired(chunk), starts, axis=0, dtype=np.int32)
-        self.activation_sums[ids] += np.add.reduceat(chunk, starts, axis=0, dtype=np.float64)
+        self.fires[ids] += segment_sums(self._fired(chunk), starts, np.int32)
+        self.activation_sums[ids] += segment_sums(chunk, starts, np.float64)
         self.flatness[ids] += np.add.reduceat(row_flatness(chunk, self.method), starts)
         self.n_prefixes[ids] += np.diff(np.append(starts, chunk.shape[0]))
 
@@ -229,7 +248,7 @@ def sentence_statistics(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sente
 
 
 def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: str,
-                     chunk_rows: int = 4096) -> SentenceStats:
+                     chunk_rows: int = 1024) -> SentenceStats:
     """Per-sentence statistics of one sublayer of one shard, streamed in `chunk_rows` blocks
     of the dataset the method analyses (`analysis_source`)."""
     with h5py.File(path, "r") as f:

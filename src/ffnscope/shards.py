@@ -114,4 +114,6 @@ def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
     runs = np.split(distinct, breaks) if distinct.size else []
     block = np.concatenate([dataset[run[0]:run[-1] + 1] for run in runs]) if runs else \
         np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
-    return block[inverse].astype(np.float32, copy=False)
+    if not np.array_equal(rows, distinct):
+        block = block[inverse]
+    return block.astype(np.float32, copy=False)
