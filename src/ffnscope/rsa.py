@@ -45,7 +45,6 @@ from typing import Sequence
 import h5py
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from .atomic import atomic_path
 from .metrics import METHODS, prepare_chunk, source_dataset
@@ -73,28 +72,42 @@ def batches(n: int, batch_prefixes: int) -> list[slice]:
 
 
 def standardised_rows(x: np.ndarray) -> np.ndarray:
-    """Rows centred and scaled to unit length (float64), so Z @ Z.T is the correlation matrix;
-    a constant row becomes 0 (correlation 0 with everything)."""
-    z = np.asarray(x, dtype=np.float64)
-    z = z - z.mean(axis=1, keepdims=True)
+    """Rows centred and scaled to unit length (float32), so Z @ Z.T is the correlation matrix;
+    a constant row becomes 0 (correlation 0 with everything). float32 (relative error ~1e-7,
+    below the float16 of the shards) halves the cost of the product against float64."""
+    x = np.asarray(x, dtype=np.float32)
+    z = x - x.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(z, axis=1, keepdims=True)
-    return np.divide(z, norm, out=np.zeros_like(z), where=norm > 0)
+    usable = (norm > 0) & (x.max(axis=1, keepdims=True) > x.min(axis=1, keepdims=True))
+    return np.divide(z, norm, out=np.zeros_like(z), where=usable)
 
 
 def correlation_upper(x: np.ndarray, block_rows: int = 512) -> np.ndarray:
     """The upper triangle (i < j, row-major, as np.triu_indices(n, 1)) of the prefix x prefix
-    Pearson correlation matrix of the rows of x, computed block of rows by block of rows."""
+    Pearson correlation matrix of the rows of x (float32), block of rows by block of rows."""
     z = standardised_rows(x)
     n = z.shape[0]
-    out = np.empty(n * (n - 1) // 2)
+    out = np.empty(n * (n - 1) // 2, dtype=np.float32)
     start = 0
     for r0 in range(0, n, block_rows):
         r1 = min(r0 + block_rows, n)
-        block = z[r0:r1] @ z.T
-        values = block[np.arange(r1 - r0)[:, None] + r0 < np.arange(n)[None, :]]
+        block = z[r0:r1] @ z[r0:].T
+        values = block[np.arange(r1 - r0)[:, None] < np.arange(n - r0)[None, :]]
         out[start:start + values.size] = values
         start += values.size
     return out
+
+
+def average_ranks(v: np.ndarray) -> np.ndarray:
+    """1-based ranks of v, ties sharing their average rank (scipy.stats.rankdata's default)
+    in one sort: about twice as fast as rankdata on the millions of values of a triangle."""
+    order = np.argsort(v)
+    sorted_v = v[order]
+    first = np.flatnonzero(np.concatenate(([True], sorted_v[1:] != sorted_v[:-1])))
+    ends = np.append(first[1:], v.size)
+    ranks = np.empty(v.size)
+    ranks[order] = np.repeat((first + ends + 1) / 2, ends - first)
+    return ranks
 
 
 def _centred_unit(v: np.ndarray, n_diagonal: int = 0, diagonal: float = 1.0) -> tuple[np.ndarray, float]:
@@ -102,6 +115,7 @@ def _centred_unit(v: np.ndarray, n_diagonal: int = 0, diagonal: float = 1.0) -> 
     diagonal entries) so that its full flattened vector has mean 0 and length 1; an upper
     triangle alone when n_diagonal = 0. Returns (scaled triangle, scaled diagonal value); NaN
     when the matrix is constant (its correlation with anything is undefined)."""
+    v = np.asarray(v, dtype=np.float64)
     weight = 2 if n_diagonal else 1
     mean = (weight * v.sum() + n_diagonal * diagonal) / (weight * v.size + n_diagonal)
     centred, d = v - mean, diagonal - mean
@@ -135,7 +149,7 @@ def batch_vector(rows: np.ndarray, method: str, block_rows: int = 512) -> tuple[
     for `authors_code` the correlations with their unit diagonal."""
     upper = correlation_upper(rows, block_rows)
     if method == "paper":
-        z, d = _centred_unit(rankdata(upper))
+        z, d = _centred_unit(average_ranks(upper))
     else:
         z, d = _centred_unit(upper, n_diagonal=rows.shape[0])
     return z.astype(np.float32), d
