@@ -170,12 +170,16 @@ def test_derangement():
 
 
 def test_read_rows_any_order_with_repeats(tmp_path):
-    data = np.arange(20, dtype=np.float32).reshape(10, 2)
+    data = np.arange(20, dtype=np.float16).reshape(10, 2)
     with h5py.File(tmp_path / "x.h5", "w") as f:
         f["x"] = data
     with h5py.File(tmp_path / "x.h5", "r") as f:
-        rows = np.array([7, 2, 3, 3, 9, 0])
-        np.testing.assert_array_equal(read_rows(f["x"], rows), data[rows])
+        for rows in (np.array([7, 2, 3, 3, 9, 0]), np.arange(3, 8)):
+            got = read_rows(f["x"], rows)
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got, data[rows].astype(np.float32))
+        stored = read_rows(f["x"], np.array([4, 1]), dtype=None)
+        assert stored.dtype == np.float16 and stored.tolist() == [[8, 9], [2, 3]]
         assert read_rows(f["x"], np.array([], dtype=int)).shape == (0, 2)
 
 

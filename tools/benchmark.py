@@ -30,7 +30,6 @@ sys.path.insert(0, str(REPO / "src"))
 
 from ffnscope import bench, plan  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
-from ffnscope.shards import n_rows  # noqa: E402
 from ffnscope.tables import write_tsv  # noqa: E402
 from ffnscope.testsets import sample_testset  # noqa: E402
 
@@ -118,17 +117,15 @@ def storage(shards: list[Path], work: Path) -> pd.DataFrame:
 
 def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int) -> pd.DataFrame:
     """Synthetic shards of xglm-564M width (ffn 4096, d 1024) at each scale, two languages
-    for the distance jobs (same sentences, different word counts). Each job's floor: reading
-    the shard (layer statistics) or plain float32 matmuls of the job's size (distance, RSA)."""
+    for the distance jobs (same sentences, different word counts). Each job's floor is what it
+    cannot avoid: reading the rows it needs once (float16 -> float32, measured as `read_only`)
+    plus plain float32 matmuls of its size, for both sublayers and (paper distance) both
+    pairings; ratio_to_matmul leaves the reading out."""
     dims = plan.XGLM["xglm-564M"]
     widths = (dims.ffn_dim, dims.d_model)
-    jobs = [("read_only", "paper"), ("layer_statistics", "paper"), ("layer_statistics", "authors_code")]
-    for module, job in (("distance", "representation_distance"), ("rsa", "rsa_layer")):
-        try:
-            __import__(f"ffnscope.{module}")
-            jobs += [(job, "paper"), (job, "authors_code")]
-        except ImportError as err:
-            print(f"  ffnscope.{module} not importable ({err}): {job} not measured", file=sys.stderr)
+    jobs = [("layer_statistics", "paper"), ("layer_statistics", "authors_code"),
+            ("representation_distance", "paper"), ("representation_distance", "authors_code"),
+            ("rsa_layer", "paper"), ("rsa_layer", "authors_code")]
     rows = []
     for scale in scales:
         n_sent = base_sentences * scale
@@ -137,31 +134,31 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
         n_tgt = bench.synthetic_shard(tgt, n_sent, dims.ffn_dim, dims.d_model, seed=1000 + scale, mean_words=24)
         n_rsa = min(n_src, bench.RSA_MAX_PREFIXES)
         rsa_batches = [min(5000, n_rsa - start) for start in range(0, n_rsa, 5000)]
+        per_pair = [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths]
         products = {
-            ("representation_distance", "paper"): [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths],
+            ("representation_distance", "paper"): per_pair * 2,  # parallel and shuffled
             ("representation_distance", "authors_code"): [(1, n_src, w, n_tgt) for w in widths],
             ("rsa_layer", "paper"): [(1, n_rsa, w, n_rsa) for w in widths],
             ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
         }
-        floor = {}
+        read = {name: run_worker({"task": "metric", "job": "read_only", "method": "paper", "src": str(path),
+                                  "tgt": str(path), "threads": threads}, work).get("seconds", np.nan)
+                for name, path in (("src", src), ("tgt", tgt))}
+        reads = {"layer_statistics": read["src"], "representation_distance": read["src"] + read["tgt"],
+                 "rsa_layer": read["src"] * n_rsa / n_src}
         for job, method in jobs:
             r = run_worker({"task": "metric", "job": job, "method": method, "src": str(src), "tgt": str(tgt),
                             "threads": threads}, work)
-            if job == "read_only":
-                floor["read"] = r.get("seconds")
-            row = {"scale": scale, "n_sentences": n_sent, "n_rows": n_src, "shard_mb": src.stat().st_size / 1e6,
-                   "job": job, "method": method, **{k: v for k, v in r.items() if k not in ("job", "method")}}
-            if (job, method) in products:
-                row["floor"] = "float32 matmul"
-                row["floor_s"] = bench.matmul_floor(products[job, method], threads)
-            elif job == "layer_statistics":
-                row["floor"], row["floor_s"] = "read shard", floor["read"]
-            rows.append(row)
+            matmul = bench.matmul_floor(products[job, method], threads) if (job, method) in products else np.nan
+            rows.append({"scale": scale, "n_sentences": n_sent, "n_rows": n_src, "shard_mb": src.stat().st_size / 1e6,
+                         "job": job, "method": method, **{k: v for k, v in r.items() if k not in ("job", "method")},
+                         "read_s": reads[job], "matmul_s": matmul, "floor_s": reads[job] + np.nan_to_num(matmul)})
             print(f"  metric {scale}x {job}/{method}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
         src.unlink()
         tgt.unlink()
     df = pd.DataFrame(rows)
     df["ratio_to_floor"] = df["seconds"] / df["floor_s"]
+    df["ratio_to_matmul"] = df["seconds"] / df["matmul_s"]
     return df
 
 
@@ -208,6 +205,35 @@ def md_table(df: pd.DataFrame, columns: list[str], floatfmt: str = "{:.3g}") -> 
     return "\n".join(lines)
 
 
+SECTIONS = [  # (file, heading, columns, row filter): summary.md shows every file present
+    ("extraction.tsv", "Extraction (Gemma 3 270M fp32 and the tiny XGLM, real WMT14 sentences)", [
+        "model", "way", "seconds", "cpu_s", "prefixes_per_s", "speedup_vs_per_prefix", "speedup_vs_transformer_lens",
+        "speedup_vs_bare_forward", "peak_rss_mb", "rss_after_setup_mb", "max_rel_err_vs_snapshot",
+        "load_1m", "error"], None),
+    ("storage.tsv", "Storage (Gemma 3 270M activations, detector + combinator)", [
+        "storage_dtype", "compression", "n_rows", "bytes_per_value", "mb_per_1000_prefixes_per_layer",
+        "write_mb_s", "read_mb_s", "peak_rss_mb", "load_1m"], None),
+    ("paper_run.tsv", "Paper run estimate (8 sides x 1,500 sentences, all layers, detector_pre stored)", [
+        "model", "device", "compression", "n_prefixes", "n_tokens", "compute_hours", "write_hours", "hours",
+        "disk_gb"], "store_pre_activation"),
+    ("metric_jobs.tsv", "Metric jobs (synthetic xglm-564M-width shards, one layer, both sublayers)", [
+        "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_after_setup_mb", "read_s",
+        "matmul_s", "ratio_to_floor", "ratio_to_matmul", "load_1m", "error"], None),
+]
+
+
+def summary(out: Path, header: str) -> str:
+    """summary.md: one table per results file present, so re-running one part of the
+    benchmark (--skip) keeps the others' last numbers."""
+    parts = [header]
+    for name, heading, columns, keep in SECTIONS:
+        if (out / name).is_file():
+            df = pd.read_csv(out / name, sep="\t")
+            settings = f" (snapshot settings {df['settings'].iloc[0]})" if "settings" in df else ""
+            parts += [f"## {heading}{settings}", md_table(df[df[keep]] if keep else df, columns)]
+    return "\n\n".join(parts) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-side", type=int, default=4, help="WMT14 sentences per side (8 sides)")
@@ -226,50 +252,35 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["extraction", "storage", "metrics"])
     ap.add_argument("--skip-tl", action="store_true")
     args = ap.parse_args()
+    if "extraction" in args.skip and "storage" not in args.skip:
+        raise SystemExit("storage measures the extraction's Gemma shards: skip both or neither")
 
     from ffnscope.testing import build_tiny_xglm
 
     sentences, sides = wmt_sentences(args.data, args.per_side)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    report = [f"load average at start: {os.getloadavg()}; {os.cpu_count()} cores, {args.threads} threads; "
-              f"{len(sentences)} WMT14 sentences ({args.per_side} per side)"]
+    header = (f"Last run {time.strftime('%Y-%m-%d %H:%M')}: load average at start {os.getloadavg()}; "
+              f"{os.cpu_count()} cores, {args.threads} threads; extraction on {len(sentences)} WMT14 sentences "
+              f"({args.per_side} per side). Sections not re-run keep their earlier numbers.")
     with tempfile.TemporaryDirectory(prefix="ffnscope-bench-") as tmp:
         work = Path(tmp)
-        models = {"tiny-xglm": str(build_tiny_xglm(work / "tiny-xglm")), "gemma3-270m": str(args.gemma)}
         if "extraction" not in args.skip:
+            models = {"tiny-xglm": str(build_tiny_xglm(work / "tiny-xglm")), "gemma3-270m": str(args.gemma)}
             settings = workflow_settings(args.config)
             ext = extraction(models, sentences, work, args.threads, args.repeats, args.skip_tl, settings)
+            ext["settings"] = json.dumps(settings)
             write_tsv(ext, out / "extraction.tsv")
-            report += [f"## Extraction (snapshot settings: {settings})", md_table(ext, [
-                "model", "way", "seconds", "cpu_s", "prefixes_per_s", "speedup_vs_per_prefix", "speedup_vs_transformer_lens",
-                "speedup_vs_bare_forward", "peak_rss_mb", "rss_after_setup_mb", "max_rel_err_vs_snapshot",
-                "load_1m", "error"])]
         if "storage" not in args.skip:
-            shards = sorted((work / "gemma3-270m" / "snapshot").glob("layer*.h5"))
-            if not shards:
-                raise SystemExit("storage needs the extraction's Gemma shards: do not --skip extraction")
-            st = storage(shards, work)
-            width = int(ext.set_index(["model", "way"]).loc[("gemma3-270m", "snapshot"), "ffn_dim"]) + int(
-                ext.set_index(["model", "way"]).loc[("gemma3-270m", "snapshot"), "d_model"])
-            st["mb_per_1000_prefixes_per_layer"] = st["bytes_per_value"] * width * 1000 / 1e6
+            st = storage(sorted((work / "gemma3-270m" / "snapshot").glob("layer*.h5")), work)
+            gemma = ext.set_index(["model", "way"]).loc[("gemma3-270m", "snapshot")]
+            st["mb_per_1000_prefixes_per_layer"] = st["bytes_per_value"] * (gemma["ffn_dim"] + gemma["d_model"]) * 1000 / 1e6
             write_tsv(st, out / "storage.tsv")
-            report += ["## Storage (Gemma 3 270M activations, detector + combinator)", md_table(st, [
-                "storage_dtype", "compression", "n_rows", "bytes_per_value", "mb_per_1000_prefixes_per_layer",
-                "write_mb_s", "read_mb_s", "peak_rss_mb", "load_1m"])]
-            pr = paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops)
-            write_tsv(pr, out / "paper_run.tsv")
-            report += ["## Paper run estimate (8 sides x 1,500 sentences, all layers, detector_pre stored)", md_table(
-                pr[pr.store_pre_activation], ["model", "device", "compression", "n_prefixes", "n_tokens",
-                                              "compute_hours", "write_hours", "hours", "disk_gb"])]
+            write_tsv(paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops), out / "paper_run.tsv")
         if "metrics" not in args.skip:
-            mj = metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads)
-            write_tsv(mj, out / "metric_jobs.tsv")
-            report += ["## Metric jobs (synthetic xglm-564M-width shards, one layer)", md_table(mj, [
-                "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_after_setup_mb", "floor", "floor_s",
-                "ratio_to_floor", "load_1m", "error"])]
-    report.append(f"load average at end: {os.getloadavg()}")
-    text = "\n\n".join(report) + "\n"
+            write_tsv(metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads),
+                      out / "metric_jobs.tsv")
+    text = summary(out, header)
     write_text(out / "summary.md", text)
     print(text)
 

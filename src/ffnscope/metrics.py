@@ -56,7 +56,11 @@ def gelu(x: np.ndarray) -> np.ndarray:
     = -7.6e-23) instead of 0; the final rounding to the input dtype then decides what becomes 0.
     """
     x64 = np.asarray(x, dtype=np.float64)
-    return (0.5 * x64 * erfc(-x64 / np.sqrt(2.0))).astype(np.asarray(x).dtype, copy=False)
+    y = np.multiply(x64, -1 / np.sqrt(2.0))  # in place from here: two float64 arrays at most
+    erfc(y, out=y)
+    y *= x64
+    y *= 0.5
+    return y.astype(np.asarray(x).dtype, copy=False)
 
 
 def analysis_source(sublayer: str, method: str) -> str:

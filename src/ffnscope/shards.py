@@ -105,9 +105,9 @@ def read_dataset(path: str | Path, dataset: str) -> np.ndarray:
         return f[dataset][...]
 
 
-def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
-    """Rows `rows` (any order, repeats allowed) of a 2-D dataset as float32, read as contiguous
-    slices of the sorted distinct rows (h5py point selections are slow)."""
+def read_rows(dataset: h5py.Dataset, rows: np.ndarray, dtype: type | None = np.float32) -> np.ndarray:
+    """Rows `rows` (any order, repeats allowed) of a 2-D dataset as `dtype` (None: as stored),
+    read as contiguous slices of the sorted distinct rows (h5py point selections are slow)."""
     rows = np.asarray(rows, dtype=np.int64)
     distinct, inverse = np.unique(rows, return_inverse=True)
     breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
@@ -116,4 +116,4 @@ def read_rows(dataset: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
         np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
     if not np.array_equal(rows, distinct):
         block = block[inverse]
-    return block.astype(np.float32, copy=False)
+    return block if dtype is None else block.astype(dtype, copy=False)
