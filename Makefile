@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench
 
 setup: $(VENV)/.installed
 
@@ -24,3 +24,8 @@ test: setup
 
 lint: setup
 	$(BIN)/snakemake --lint
+
+# tools/benchmark.py with its peer tool (TransformerLens) installed; ~15 min on 2 cores
+bench: setup
+	$(BIN)/pip install --quiet -r envs/bench.txt
+	$(BIN)/python tools/benchmark.py --threads $(CORES)
