@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from ffnscope.bootstrap import Bootstrap, resample_indices
-from ffnscope.metrics import SentenceStats, firing_rule, gelu, row_flatness, sentence_statistics, shard_statistics
+from ffnscope.metrics import (SentenceStats, firing_rule, gelu, prepare_chunk, row_flatness, sentence_statistics,
+                              shard_statistics)
 from ffnscope.shards import ShardSet
 
 
@@ -173,6 +174,16 @@ def test_gelu_values():
     # GELU(-10) = -10 * Phi(-10) = -7.619853e-23: tiny, but representable in float32 and != 0
     assert g[0] != 0 and g[0] == pytest.approx(-7.619853024160583e-23, rel=1e-6)
     assert gelu(x.astype(np.float16))[0] == 0  # float16 underflows to (-)0
+
+
+def test_float16_rows_take_the_gelu_table_with_the_same_numbers():
+    every = np.arange(1 << 16, dtype=np.uint16).view(np.float16).reshape(256, 256)
+    got = prepare_chunk(every, "authors_code")
+    assert got.dtype == np.float32
+    with np.errstate(invalid="ignore"):  # NaN patterns included
+        np.testing.assert_array_equal(got, gelu(every.astype(np.float32)))
+    assert prepare_chunk(every, "paper").dtype == np.float32
+    np.testing.assert_array_equal(prepare_chunk(every, "paper"), every.astype(np.float32))
 
 
 def test_authors_code_applies_gelu_before_counting():

@@ -77,13 +77,13 @@ def test_aggregate_round_trip(tmp_path):
     expected = row("x", "t", "l", "detector", 1, chunk, [0, 1], Bootstrap(n_resamples=50))
     assert (freq["mean"] == expected["mean"]).all() and (freq["std"] == 0).all()
     assert (flat["flatness"] == expected["flatness"]).all()
-    assert expected["flatness"] == pytest.approx(0.2295739585136224 + 0.25, rel=1e-12)
+    assert expected["flatness"] == pytest.approx(0.2295739585136224 + 0.25, rel=1e-6)  # float32 arithmetic
     # the renamed CI columns are the right quantities
     assert (freq["ci_low"] == expected["frequency_ci_low"]).all()
     assert (flat["ci_high"] == expected["flatness_ci_high"]).all()
     assert (flat["mean_ci_low"] == expected["flatness_mean_ci_low"]).all()
     # resamples of 2 sentences with flatness 0.2296 and 0.25: A in [2*0.2296, 2*0.25]
-    assert 2 * 0.2295739585136224 <= expected["flatness_ci_low"] < expected["flatness_ci_high"] <= 0.5
+    assert 2 * 0.22957395 <= expected["flatness_ci_low"] < expected["flatness_ci_high"] <= 0.5
     assert (flat["n_prefixes"] == 2).all() and (freq["firing_rule"] == "> 0").all() and (freq["n_sentences"] == 2).all()
 
     # the aggregated tables themselves round-trip

@@ -118,9 +118,10 @@ def storage(shards: list[Path], work: Path) -> pd.DataFrame:
 def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int) -> pd.DataFrame:
     """Synthetic shards of xglm-564M width (ffn 4096, d 1024) at each scale, two languages
     for the distance jobs (same sentences, different word counts). Each job's floor is what it
-    cannot avoid: reading the rows it needs once (float16 -> float32, measured as `read_only`)
-    plus plain float32 matmuls of its size, for both sublayers and (paper distance) both
-    pairings; ratio_to_matmul leaves the reading out."""
+    cannot avoid: reading the rows it needs once (float16 -> float32, measured as `read_only`),
+    plain float32 matmuls of its size, for both sublayers and (paper distance) both pairings,
+    and for the paper's RSA the argsort of its triangle (Spearman ranks); ratio_to_matmul
+    compares with the matmuls alone."""
     dims = plan.XGLM["xglm-564M"]
     widths = (dims.ffn_dim, dims.d_model)
     jobs = [("layer_statistics", "paper"), ("layer_statistics", "authors_code"),
@@ -135,9 +136,11 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
         n_rsa = min(n_src, bench.RSA_MAX_PREFIXES)
         rsa_batches = [min(5000, n_rsa - start) for start in range(0, n_rsa, 5000)]
         per_pair = [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths]
+        drawn = 1 - 1 / np.e  # share of distinct rows in n draws with replacement from n (pooled method)
         products = {
             ("representation_distance", "paper"): per_pair * 2,  # parallel and shuffled
-            ("representation_distance", "authors_code"): [(1, n_src, w, n_tgt) for w in widths],
+            ("representation_distance", "authors_code"): [(1, round(drawn * n_src), w, round(drawn * n_tgt))
+                                                          for w in widths],
             ("rsa_layer", "paper"): [(1, n_rsa, w, n_rsa) for w in widths],
             ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
         }
@@ -150,9 +153,12 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
             r = run_worker({"task": "metric", "job": job, "method": method, "src": str(src), "tgt": str(tgt),
                             "threads": threads}, work)
             matmul = bench.matmul_floor(products[job, method], threads) if (job, method) in products else np.nan
+            ranks = bench.argsort_floor([n_rsa * (n_rsa - 1) // 2] * len(widths)) if (job, method) == (
+                "rsa_layer", "paper") else np.nan
             rows.append({"scale": scale, "n_sentences": n_sent, "n_rows": n_src, "shard_mb": src.stat().st_size / 1e6,
                          "job": job, "method": method, **{k: v for k, v in r.items() if k not in ("job", "method")},
-                         "read_s": reads[job], "matmul_s": matmul, "floor_s": reads[job] + np.nan_to_num(matmul)})
+                         "read_s": reads[job], "matmul_s": matmul, "argsort_s": ranks,
+                         "floor_s": reads[job] + np.nan_to_num(matmul) + np.nan_to_num(ranks)})
             print(f"  metric {scale}x {job}/{method}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
         src.unlink()
         tgt.unlink()
@@ -218,7 +224,7 @@ SECTIONS = [  # (file, heading, columns, row filter): summary.md shows every fil
         "disk_gb"], "store_pre_activation"),
     ("metric_jobs.tsv", "Metric jobs (synthetic xglm-564M-width shards, one layer, both sublayers)", [
         "scale", "n_rows", "shard_mb", "job", "method", "seconds", "peak_rss_mb", "rss_after_setup_mb", "read_s",
-        "matmul_s", "ratio_to_floor", "ratio_to_matmul", "load_1m", "error"], None),
+        "matmul_s", "argsort_s", "ratio_to_floor", "ratio_to_matmul", "load_1m", "error"], None),
 ]
 
 

@@ -235,7 +235,8 @@ def synthetic_shard(path: str | Path, n_sentences: int, ffn_dim: int, d_model: i
                     mean_words: int = 22) -> int:
     """A shard of the real layout with random rows: word counts per sentence drawn around
     `mean_words`, detector_pre ~ N(0, 1), detector = GELU(detector_pre) (sparse-ish like a
-    real FFN), combinator ~ N(0, 1). Written in float16/lzf by `ShardSet`; returns its rows."""
+    real FFN), combinator ~ N(0, 1). Written by `ShardSet` in float16 without compression (the
+    workflow's defaults); returns its rows."""
     rng = np.random.default_rng(seed)
     counts = rng.integers(max(1, mean_words // 2), mean_words * 3 // 2 + 1, n_sentences)
     n = int(counts.sum())
@@ -245,7 +246,7 @@ def synthetic_shard(path: str | Path, n_sentences: int, ffn_dim: int, d_model: i
     sentence_index = np.repeat(np.arange(n_sentences, dtype=np.int32), counts)
     token_position = np.concatenate([np.arange(1, c + 1, dtype=np.int32) for c in counts])
     attrs = {"n_sentences": n_sentences, "layer": 0, "model": "synthetic"}
-    with ShardSet({0: path}, n, "float16", "lzf", {0: attrs}) as shards:
+    with ShardSet({0: path}, n, "float16", "none", {0: attrs}) as shards:
         shards.write(0, {0: rows}, sentence_index, token_position)
     return n
 
@@ -294,6 +295,18 @@ def matmul_floor(products: list[tuple[int, int, int, int]], threads: int) -> flo
         torch.bmm(x[:1, :8], y[:1, :, :8])
         started = time.perf_counter()
         torch.bmm(x, y)
+        total += time.perf_counter() - started
+    return total
+
+
+def argsort_floor(sizes: list[int]) -> float:
+    """Seconds of plain np.argsort of random float32 vectors of these sizes: the ranking that
+    Spearman's correlation (the paper's RSA) needs at the very least."""
+    total = 0.0
+    for size in sizes:
+        v = np.random.default_rng(0).random(size, dtype=np.float32)
+        started = time.perf_counter()
+        np.argsort(v)
         total += time.perf_counter() - started
     return total
 

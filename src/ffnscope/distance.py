@@ -12,7 +12,7 @@ Pairings (method `paper`):
 
 Methods:
   paper         rows as stored; one target sentence per source sentence (Algorithm 1)
-  authors_code  as the authors' scripts: rows GELU'd (`metrics.prepare_chunk`) and L2-normalised,
+  authors_code  as the authors' scripts: rows GELU'd (`metrics.analysed_rows`) and L2-normalised,
                 both languages' rows resampled with replacement (here seeded), every source row's
                 minimum over ALL resampled target rows of the test set (pooled), summed with the
                 source rows' resampling multiplicities. The pairing plays no role there, so the
@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 
 from .bootstrap import Bootstrap, bootstrap_ci
-from .metrics import METHODS, prepare_chunk, source_dataset
+from .metrics import METHODS, analysed_rows, source_dataset
 from .shards import read_rows
 from .tables import gather
 
@@ -194,11 +194,11 @@ def _blocks(n: int, size: int) -> Iterable[slice]:
 
 
 def _analysed_rows(data: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndarray:
-    """Rows as the method analyses them (`metrics.prepare_chunk`); rows used as stored stay in
+    """Rows as the method analyses them (`metrics.analysed_rows`); rows used as stored stay in
     their storage dtype until `_padded`, as torch converts float16 twice as fast as numpy."""
     if method == "paper":
         return read_rows(data, rows, dtype=None)
-    return prepare_chunk(read_rows(data, rows), method)
+    return analysed_rows(data, rows, method)
 
 
 def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, method: str = "paper",
@@ -259,10 +259,10 @@ def pooled_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
         src_data, tgt_data = source_dataset(fs, sublayer, "authors_code"), source_dataset(ft, sublayer, "authors_code")
         for block in _blocks(drawn.size, block_rows):
-            a = _unit(torch.as_tensor(prepare_chunk(read_rows(src_data, drawn[block]), "authors_code")))
+            a = _unit(torch.as_tensor(analysed_rows(src_data, drawn[block], "authors_code")))
             best = torch.full((a.shape[0],), float("inf"))
             for chunk in _blocks(pool.size, AUTHORS_CHUNK_ROWS):
-                b = _unit(torch.as_tensor(prepare_chunk(read_rows(tgt_data, pool[chunk]), "authors_code")))
+                b = _unit(torch.as_tensor(analysed_rows(tgt_data, pool[chunk], "authors_code")))
                 best = torch.minimum(best, distance_matrix(a, b, metric).min(dim=1).values)
             row_min[block] = best.double().numpy()
     position = np.searchsorted(src.ids, src.sentence_index[drawn])

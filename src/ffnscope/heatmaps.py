@@ -2,7 +2,7 @@
 
 Each prefix's activation vector is min-max scaled over ALL neurons of the layer, S of eq. (3)
 (the quantity whose entropy is the activation flatness), so a row shows where that prefix's
-activations peak. For `authors_code` the rows are the method's (`metrics.prepare_chunk`:
+activations peak. For `authors_code` the rows are the method's (`metrics.analysed_rows`:
 GELU'd, detectors from their pre-activation values); the scaling is eq. (3) for both methods,
 keeping the picture in [0, 1].
 
@@ -24,8 +24,8 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_path
-from .metrics import prepare_chunk, source_dataset
-from .shards import SUBLAYERS, read_rows
+from .metrics import analysed_rows, source_dataset
+from .shards import SUBLAYERS
 
 
 def evenly_spaced_rows(n_rows: int, max_prefixes: int) -> np.ndarray:
@@ -67,7 +67,7 @@ def heatmap_file(shard: str | Path, out: str | Path, method: str, *, max_prefixe
         rows = evenly_spaced_rows(sentence_index.size, max_prefixes)
         arrays = {"sentence_index": sentence_index[rows], "row_index": rows}
         for sublayer in SUBLAYERS:
-            x = prepare_chunk(read_rows(source_dataset(f, sublayer, method), rows), method)
+            x = analysed_rows(source_dataset(f, sublayer, method), rows, method)
             pooled, starts = pool_neurons(minmax_rows(x), max_neurons)
             arrays[sublayer] = pooled.astype(np.float32)
             arrays[f"{sublayer}_neuron_start"] = starts

@@ -15,6 +15,7 @@ Methods (config `metrics.methods`):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 from scipy.special import erfc
 
 from .bootstrap import Bootstrap, bootstrap_ci
-from .shards import PRE_ACTIVATION, iter_chunks, read_attrs, read_dataset
+from .shards import PRE_ACTIVATION, iter_chunks, read_attrs, read_dataset, read_rows
 
 METHODS = ("paper", "authors_code")
 FLATNESS_VARIANTS = ("paper", "authors_code")
@@ -82,10 +83,31 @@ def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
     return f[source]
 
 
+@functools.cache
+def _gelu_of_every_float16() -> np.ndarray:
+    """GELU (float64, rounded to float32) of all 65,536 float16 bit patterns (NaNs and
+    GELU(-inf) are NaN)."""
+    with np.errstate(invalid="ignore"):
+        return gelu(np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32))
+
+
 def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
-    """Rows as a method analyses them: as stored for `paper`, GELU'd for `authors_code`."""
+    """Rows as a method analyses them, at least float32: as stored for `paper`, GELU'd for
+    `authors_code`. float16 rows (the shards' default) are GELU'd by looking their bit
+    patterns up in a table of all 65,536 float16 values: the same float32 numbers as
+    `gelu` of the converted rows, about ten times faster."""
     chunk = np.asarray(chunk)
-    return gelu(chunk) if method == "authors_code" else chunk
+    if method != "authors_code":
+        return chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
+    if chunk.dtype == np.float16:
+        return _gelu_of_every_float16()[chunk.view(np.uint16)]
+    return gelu(chunk)
+
+
+def analysed_rows(dataset: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndarray:
+    """Rows `rows` of a shard dataset as the method analyses them (`prepare_chunk`), read in
+    their storage dtype so float16 takes the GELU table."""
+    return prepare_chunk(read_rows(dataset, rows, dtype=None), method)
 
 
 def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
@@ -259,6 +281,6 @@ def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: 
         source = source_dataset(f, sublayer, method).name.lstrip("/")
     n_sentences = int(read_attrs(path)["n_sentences"])
     sentence_index = read_dataset(path, "sentence_index")
-    chunks = iter_chunks(path, source, chunk_rows)
+    chunks = iter_chunks(path, source, chunk_rows, dtype=None)
     blocks = ((chunk, sentence_index[i * chunk_rows:i * chunk_rows + len(chunk)]) for i, chunk in enumerate(chunks))
     return sentence_statistics(blocks, n_sentences, firing_rule, method)

@@ -12,7 +12,7 @@ Methods:
                 rank correlation. §4.4 computes it "on the normalised values of activation"
                 (eq. 3, min-max per prefix): an increasing affine map of each prefix's vector,
                 under which the correlation is invariant, so the normalisation is implied.
-  authors_code  as the authors' scripts: GELU'd rows (`metrics.prepare_chunk`); prefixes in
+  authors_code  as the authors' scripts: GELU'd rows (`metrics.analysed_rows`); prefixes in
                 consecutive batches of `batch_prefixes` (5000); per batch the full prefix x
                 prefix correlation matrix (diagonal included); Pearson correlation of two
                 flattened matrices; the mean over batches.
@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .metrics import METHODS, prepare_chunk, source_dataset
-from .shards import SUBLAYERS, read_rows
+from .metrics import METHODS, analysed_rows, source_dataset
+from .shards import SUBLAYERS
 
 COLUMNS = ["model_a", "model_b", "method", "side", "sublayer", "layer_a", "layer_b", "similarity", "n_prefixes"]
 
@@ -179,7 +179,7 @@ def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefi
             z_all = g.create_dataset(f"{sublayer}/z", shape=(int(ends[-1]),), dtype=np.float32)
             diagonal = []
             for sl, end in zip(slices, ends):
-                x = prepare_chunk(read_rows(source_dataset(f, sublayer, method), rows[sl]), method)
+                x = analysed_rows(source_dataset(f, sublayer, method), rows[sl], method)
                 z, d = batch_vector(x, method, block_rows)
                 z_all[end - z.size:end] = z
                 diagonal.append(d)

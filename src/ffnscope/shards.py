@@ -91,13 +91,15 @@ def n_rows(path: str | Path) -> int:
         return int(f["sentence_index"].shape[0])
 
 
-def iter_chunks(path: str | Path, dataset: str, chunk_rows: int = 4096) -> Iterator[np.ndarray]:
-    """Yield consecutive row blocks of one dataset as float32, so metric jobs hold at most
-    `chunk_rows` rows in memory whatever the shard size."""
+def iter_chunks(path: str | Path, dataset: str, chunk_rows: int = 4096,
+                dtype: type | None = np.float32) -> Iterator[np.ndarray]:
+    """Yield consecutive row blocks of one dataset as `dtype` (None: as stored), so metric
+    jobs hold at most `chunk_rows` rows in memory whatever the shard size."""
     with h5py.File(path, "r") as f:
         data = f[dataset]
         for start in range(0, data.shape[0], chunk_rows):
-            yield data[start:start + chunk_rows].astype(np.float32)
+            block = data[start:start + chunk_rows]
+            yield block if dtype is None else block.astype(dtype, copy=False)
 
 
 def read_dataset(path: str | Path, dataset: str) -> np.ndarray:
