@@ -199,8 +199,8 @@ def test_rank_correlation_figures_per_comparison(rank):
         make_rank_correlation_figure(rank.replace({"pairing": {"non_parallel": "paired"}}), "combinator",
                                      comparison="parallel")
     assert fig.axes[0].get_ylabel().startswith("Spearman")
-    with pytest.raises(ValueError, match="no parallel rank correlation rows for sublayer 'detector'"):
-        make_rank_correlation_figure(rank, "detector", comparison="parallel")
+    fig = make_rank_correlation_figure(rank, "detector", comparison="parallel")  # no detector rows
+    assert fig.axes[0].texts[0].get_text() == "No parallel rank correlations in this run's tables."
     with pytest.raises(ValueError, match="unknown comparison"):
         make_rank_correlation_figure(rank, "combinator", comparison="english")
 
@@ -335,6 +335,14 @@ def test_overlap_figure_one_panel_per_scope(overlap):
     assert [t.get_text() for t in panels[0].get_xticklabels()] == ["wmt14-cs-en", "wmt14-de-en", "wmt14-hi-en"]
     assert [t.get_text() for t in panels[0].texts][:2] == ["10\n1.00", "4\n0.22"]
     assert fig.axes[2].get_ylabel() == "Jaccard index"
+
+
+def test_comparisons_a_single_english_side_cannot_make_say_so(overlap, rank):
+    fig = make_overlap_figure(overlap.iloc[:0])
+    assert "Fewer than two test sets of this run have an English side" in fig.axes[0].texts[0].get_text()
+    fig = make_rank_correlation_figure(rank[rank.comparison != "intra_english"], "combinator",
+                                       comparison="intra_english")
+    assert "Fewer than two test sets" in fig.axes[0].texts[0].get_text()
 
 
 def test_writes_png_and_pdf_without_temp_files(stats, distance, tmp_path):

@@ -20,8 +20,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from ffnscope.plots.layout import panel_grid, single_value
-from ffnscope.plots.lines import require_columns
+from ffnscope.plots.layout import notice_figure, panel_grid, single_value
+from ffnscope.plots.lines import NEEDS_TWO_ENGLISH_SIDES, require_columns
 
 IMAGE_MAX_PIXELS = (480, 480)  # (prefixes, neurons) per heat-map panel: about its size in pixels at 150 dpi
 PROFILE_MAX_PREFIXES = 400  # prefixes drawn per fig-8 panel
@@ -227,7 +227,7 @@ def make_overlap_figure(df: pd.DataFrame) -> Figure:
     = shared count and Jaccard. Table english_overlap.tsv."""
     require_columns(df, ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"], "english_overlap")
     if df.empty:
-        raise ValueError("no English overlap rows")
+        return notice_figure("Overlap of English sentences between test sets", NEEDS_TWO_ENGLISH_SIDES)
     scopes = list(dict.fromkeys(df["scope"]))
     fig, axes = panel_grid([SCOPE_TITLES.get(s, s) for s in scopes], sharey=False, panel_size=MATRIX_PANEL_SIZE,
                            legend_height=0.4)

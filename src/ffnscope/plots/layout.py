@@ -87,6 +87,17 @@ def panel_grid(titles: Sequence[str | None], *, ncols: int | None = None, sharey
     return fig, axes
 
 
+def notice_figure(title: str, message: str) -> Figure:
+    """A figure that says why there is nothing to draw (a comparison this run's test sets do
+    not allow), so `snakemake all` completes and the report shows the reason."""
+    fig = Figure(figsize=(9, 2.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    return fig
+
+
 def layer_panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list]:
     """One shared-y panel per model with x = layer (integer ticks); y label on the left column."""
     fig, axes = panel_grid(models)

@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ffnscope.plots.layout import (add_legend, band_handles, draw_band, layer_panels, series_handles, series_styles,
-                                   single_value)
+from ffnscope.plots.layout import (add_legend, band_handles, draw_band, layer_panels, notice_figure, series_handles,
+                                   series_styles, single_value)
 
 FLATNESS_LABELS = {
     "flatness": "Activation flatness A (eq. 1)",
@@ -33,6 +33,8 @@ COMPARISONS = {
     "intra_english": "between the English sides of the test sets",
     "parallel": "between the two sides of each test set",
 }
+
+NEEDS_TWO_ENGLISH_SIDES = "Fewer than two test sets of this run have an English side: no pair of English sides to compare."
 
 
 def side_label(testset: str, lang: str) -> str:
@@ -167,7 +169,9 @@ def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison:
                     "rank_correlation")
     df = df[(df["sublayer"] == sublayer) & (df["comparison"] == comparison)]
     if df.empty:
-        raise ValueError(f"no {comparison} rank correlation rows for sublayer {sublayer!r}")
+        return notice_figure(f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}",
+                             NEEDS_TWO_ENGLISH_SIDES if comparison == "intra_english" else
+                             f"No {comparison} rank correlations in this run's tables.")
     pairs = list(zip(df["side_a"], df["side_b"]))
     labels = pair_labels(list(dict.fromkeys(pairs)), " vs ")
     df = df.assign(pair=[labels[p] for p in pairs])
