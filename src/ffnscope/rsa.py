@@ -29,7 +29,7 @@ align when their shards' sentence_index arrays are equal (word-level prefixes: o
 (sentence, word) whatever the tokenizer); stage 2 checks that and stops with an error
 otherwise. A prefix whose activations are constant has correlation 0 with every other prefix.
 
-Memory: stage 1 holds one batch of rows [batch, width] (float64) and its triangle,
+Memory: stage 1 holds one batch of rows [batch, width] (float32) and its triangle,
 batch(batch-1)/2 values, computed in row blocks of the correlation matrix (`paper`: the batch
 is the whole subsample, so memory grows with max_prefixes squared); stage 2 streams the
 stage-1 files in column chunks, holding (layers of A + layers of B) x chunk values.
