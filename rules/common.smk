@@ -136,17 +136,34 @@ def _account():
     return {"slurm_account": CLUSTER["account"]} if CLUSTER["account"] else {}
 
 
+def scaled_by_model_size(size_gb):
+    """Memory and time of a job that holds a float32 copy of a model of `size_gb(wildcards)`
+    GB (loading it, or building it): both grow with the model."""
+    return {
+        "mem_mb": lambda wildcards, attempt: int((4000 + 3000 * size_gb(wildcards)) * attempt),
+        "runtime": lambda wildcards, attempt: int((30 + 20 * size_gb(wildcards)) * attempt),
+    }
+
+
 def gpu_job_resources(spec):
     """One GPU (of `cluster.gpu_model` when set) on the GPU partition for a snapshot of model
-    `spec`: host memory holds a copy of the weights while loading plus the capture buffers, and
-    the wall time grows with the model, so both scale with its `size_gb`."""
+    `spec`: host memory holds a copy of the weights while loading plus the capture buffers."""
     gpu_model = {"gpu_model": CLUSTER["gpu_model"]} if CLUSTER["gpu_model"] else {}
     return {
         "gpu": 1,
         **gpu_model,
         "slurm_partition": CLUSTER["gpu_partition"],
-        "mem_mb": lambda wildcards, attempt: int((4000 + 3000 * spec.size_gb) * attempt),
-        "runtime": lambda wildcards, attempt: int((30 + 20 * spec.size_gb) * attempt),
+        **scaled_by_model_size(lambda wildcards: spec.size_gb),
+        **_account(),
+    }
+
+
+def model_build_resources():
+    """A CPU job that builds the directory of model `{model}` (random init): memory and time
+    scale with the model's size_gb, as for its snapshot jobs."""
+    return {
+        "slurm_partition": CLUSTER["cpu_partition"],
+        **scaled_by_model_size(lambda wildcards: MODELS[wildcards.model].size_gb),
         **_account(),
     }
 

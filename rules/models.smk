@@ -40,6 +40,6 @@ rule random_init_model:
     benchmark:
         "benchmarks/random_init_model/{model}.tsv"
     resources:
-        **cpu_job_resources(base_mem_mb=8000, base_minutes=30),
+        **model_build_resources(),
     script:
         "../workflow/scripts/random_init_model.py"
