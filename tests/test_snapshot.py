@@ -2,6 +2,8 @@
 output `detector_pre`) equal the last-position FFN activations of separate per-prefix
 forward passes, for the tiny XGLM and for Gemma 3 270M, in float32."""
 
+import itertools
+
 import h5py
 import numpy as np
 import pytest
@@ -118,22 +120,52 @@ def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tm
 
 def test_batches_respect_token_budget():
     lengths = [5, 30, 7, 12, 12, 3]
-    out = batches(lengths, token_budget=30, max_padding=100.0)
+    out = batches(lengths, token_budget=30, batch_cost=100)  # batches cost more than any padding
     assert sorted(i for b in out for i in b) == list(range(6))
     for b in out:
         assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 30
-    assert out == [[1], [3, 4], [2, 0, 5]]  # longest first, alone at the budget
+    assert out == [[1], [3, 4], [2, 0, 5]]  # longest first, alone at the budget: 3 batches at least
 
 
-def test_batches_cap_padding():
-    """Sorted lengths 40, 38, 30, 29, 10, 9: at most 25 % padding per batch splits them into
-    length buckets; without the cap one batch pads 6 x 40 = 240 tokens for 156 real ones."""
+def test_batches_minimise_padded_tokens_plus_batch_cost():
+    """Sorted lengths 40, 38, 30, 29, 10, 9 (156 real tokens); cost = padded tokens + c per batch:
+    c = 0: no padding, every sentence alone (156); c = 1000: one batch (6 x 40 + 1000);
+    c = 25: [40 38 30 29][10 9] = 160 + 20 + 50 = 230 beats [40 38][30 29][10 9] = 80 + 60 + 20
+    + 75 = 235 and one batch (265); c = 15: the three buckets (205) beat two (210) and four
+    ([40][38][30 29][10 9] = 158 + 60 = 218)."""
     lengths = [10, 40, 29, 38, 9, 30]
-    assert batches(lengths, token_budget=1000, max_padding=100.0) == [[1, 3, 5, 2, 0, 4]]
-    # [40, 38] pads 80 for 78; adding 30 would pad 120 for 108 (11 %), 29: 160 for 137 (17 %),
-    # 10: 200 for 147 (36 % > 25 %): a new bucket [10, 9] pads 20 for 19.
-    assert batches(lengths, token_budget=1000, max_padding=0.25) == [[1, 3, 5, 2], [0, 4]]
-    assert batches(lengths, token_budget=1000, max_padding=0.0) == [[1], [3], [5], [2], [0], [4]]
+    assert batches(lengths, token_budget=1000, batch_cost=0) == [[1], [3], [5], [2], [0], [4]]
+    assert batches(lengths, token_budget=1000, batch_cost=1000) == [[1, 3, 5, 2, 0, 4]]
+    assert batches(lengths, token_budget=1000, batch_cost=25) == [[1, 3, 5, 2], [0, 4]]
+    assert batches(lengths, token_budget=1000, batch_cost=15) == [[1, 3], [5, 2], [0, 4]]
+    # budget 100: 3 batches at the least; of those, the least padding: 80 + 60 + 20, not 80 + 90 + 9
+    assert batches(lengths, token_budget=100, batch_cost=1000) == [[1, 3], [5, 2], [0, 4]]
+    assert batches([], token_budget=100) == []
+
+
+def test_batches_are_the_cheapest_split_of_the_sorted_lengths():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        lengths = rng.integers(1, 40, rng.integers(1, 8)).tolist()
+        budget, c = int(rng.integers(40, 150)), int(rng.integers(0, 60))
+        desc = sorted(lengths, reverse=True)
+
+        def cost(groups):
+            return sum(len(g) * g[0] + c for g in groups)
+
+        splits = []  # every split of the sorted lengths into consecutive groups within the budget
+        for cuts in itertools.product([0, 1], repeat=len(desc) - 1):
+            groups, start = [], 0
+            for k, cut in enumerate(cuts, 1):
+                if cut:
+                    groups.append(desc[start:k])
+                    start = k
+            groups.append(desc[start:])
+            if all(len(g) == 1 or len(g) * g[0] <= budget for g in groups):
+                splits.append(groups)
+        got = [[lengths[i] for i in b] for b in batches(lengths, budget, c)]
+        assert sorted(i for b in batches(lengths, budget, c) for i in b) == list(range(len(lengths)))
+        assert cost(got) == min(cost(g) for g in splits)
 
 
 def test_windows_are_consecutive_and_bounded():

@@ -1,8 +1,8 @@
 """Capturing detector and combinator activations at every prefix, one forward pass per sentence.
 
 Sentences are processed in windows of consecutive sentences (bounded memory); inside a
-window they are sorted by length and cut into length buckets under a token budget and a
-padding cap (`max_padding`), so padding costs at most a quarter of the compute and long
+window they are sorted by length and cut into the length buckets that cost the least
+compute (padded tokens plus a fixed cost per batch) under a token budget, so long
 sentences never blow up a batch. Batches are right-padded: causal attention keeps the
 real tokens' activations independent of the padding, and absolute positions (XGLM) stay
 correct. Only the decoder stack runs: no LM head, and the pass stops after the last layer
@@ -41,7 +41,7 @@ class SnapshotSettings:
     storage_dtype: str = "float16"
     compression: str = "none"  # lzf saves ~1 % on float16 activations and writes 16x slower
     token_budget: int = 4096  # padded tokens per forward batch
-    max_padding: float = 0.25  # padding tokens per real token a batch may carry
+    batch_cost: int = 48  # a forward batch's fixed cost in tokens (measured: tools/benchmark.py)
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
 
@@ -67,23 +67,29 @@ def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> l
     return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
 
 
-def batches(lengths: list[int], token_budget: int, max_padding: float = 0.25) -> list[list[int]]:
-    """Group indices into length buckets, longest first: batch_size * longest <= budget (a
-    sentence longer than the budget forms its own batch), and a sentence joins the current
-    batch only while the batch's padded size stays within (1 + max_padding) x its real
-    tokens, so padding never costs more than `max_padding` of the compute."""
+def batches(lengths: list[int], token_budget: int, batch_cost: int = 48) -> list[list[int]]:
+    """Group indices into length buckets, longest first, at the least compute: the split of
+    the sorted lengths into consecutive batches that minimises padded tokens plus
+    `batch_cost` per batch (a batch's fixed cost, in tokens: per-layer Python, kernel
+    launches, small matmuls), with batch_size * longest <= token_budget (a sentence longer
+    than the budget forms its own batch). Exact, by dynamic programming over the sorted
+    lengths: dp[i] is the least cost of the i longest sentences."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    out: list[list[int]] = []
-    real = 0
-    for i in order:
-        padded = (len(out[-1]) + 1) * lengths[out[-1][0]] if out else 0
-        if out and padded <= token_budget and padded <= (1 + max_padding) * (real + lengths[i]):
-            out[-1].append(i)
-            real += lengths[i]
-        else:
-            out.append([i])
-            real = lengths[i]
-    return out
+    longest = np.array([lengths[i] for i in order], dtype=np.int64)
+    cap = np.maximum(1, token_budget // np.maximum(longest, 1))  # batch size allowed from each start
+    n = len(order)
+    cost, start = np.zeros(n + 1, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+    for i in range(1, n + 1):
+        s = np.arange(max(0, i - int(cap.max())), i)
+        s = s[i - s <= cap[s]]
+        total = cost[s] + (i - s) * longest[s] + batch_cost
+        best = int(np.argmin(total))
+        cost[i], start[i] = total[best], s[best]
+    cuts, i = [], n
+    while i > 0:
+        cuts.append((int(start[i]), i))
+        i = int(start[i])
+    return [order[a:b] for a, b in reversed(cuts)]
 
 
 def windows(row_counts: list[int], max_rows: int) -> list[range]:
@@ -217,7 +223,7 @@ def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
             start, stop = int(offsets[window.start]), int(offsets[window.stop])
             buffers = _window_buffers(layers, stop - start, dims, np.dtype(settings.storage_dtype))
             for batch in batches([len(encoded[i].input_ids) for i in window], settings.token_budget,
-                                 settings.max_padding):
+                                 settings.batch_cost):
                 sents = [encoded[window.start + i] for i in batch]
                 dest = [np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start)
                         for i in batch]
