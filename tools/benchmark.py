@@ -70,7 +70,7 @@ def wmt_sentences(data: Path, per_side: int) -> tuple[list[str], dict[str, list[
 def workflow_settings(config: Path) -> dict:
     """The snapshot settings the workflow would use (`snapshot:` of the config file)."""
     snap = yaml.safe_load(config.read_text())["snapshot"]
-    return {key: snap[key] for key in ("storage_dtype", "compression", "token_budget", "window_mb")}
+    return {key: snap[key] for key in ("storage_dtype", "compression", "token_budget", "batch_cost", "window_mb")}
 
 
 def extraction(models: dict[str, str], sentences: list[str], work: Path, threads: int, repeats: int,

@@ -41,7 +41,7 @@ class SnapshotSettings:
     storage_dtype: str = "float16"
     compression: str = "none"  # lzf saves ~1 % on float16 activations and writes 16x slower
     token_budget: int = 4096  # padded tokens per forward batch
-    batch_cost: int = 48  # a forward batch's fixed cost in tokens (measured: tools/benchmark.py)
+    batch_cost: int = 48  # a forward batch's fixed cost in tokens (config snapshot.batch_cost)
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
 

@@ -19,8 +19,8 @@ snap = p.snapshot
 store_pre = p.store_pre_activation
 settings = SnapshotSettings(
     unit=p.prefixes["unit"], variant=p.prefixes["variant"], storage_dtype=snap["storage_dtype"],
-    compression=snap["compression"], token_budget=snap["token_budget"], window_mb=snap["window_mb"],
-    store_pre_activation=store_pre,
+    compression=snap["compression"], token_budget=snap["token_budget"], batch_cost=snap["batch_cost"],
+    window_mb=snap["window_mb"], store_pre_activation=store_pre,
 )
 loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 check_layers(loaded, p.n_layers, p.layers, p.model)
