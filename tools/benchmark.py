@@ -28,7 +28,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from ffnscope import bench, plan  # noqa: E402
+from ffnscope import bench, plan, rsa  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
 from ffnscope.tables import write_tsv  # noqa: E402
 from ffnscope.testsets import sample_testset  # noqa: E402
@@ -67,10 +67,17 @@ def wmt_sentences(data: Path, per_side: int) -> tuple[list[str], dict[str, list[
     return mixed, sides
 
 
-def workflow_settings(config: Path) -> dict:
-    """The snapshot settings the workflow would use (`snapshot:` of the config file)."""
-    snap = yaml.safe_load(config.read_text())["snapshot"]
-    return {key: snap[key] for key in ("storage_dtype", "compression", "token_budget", "batch_cost", "window_mb")}
+def snapshot_settings(cfg: dict) -> dict:
+    """The snapshot settings the workflow would use (`snapshot:` of the config)."""
+    return {key: cfg["snapshot"][key] for key in ("storage_dtype", "compression", "token_budget", "batch_cost",
+                                                  "window_mb")}
+
+
+def metric_settings(cfg: dict) -> dict:
+    """The metric jobs' settings the workflow would use (`metrics`, `distance`, `rsa`)."""
+    return {"chunk_rows": cfg["metrics"]["chunk_rows"], "metric": cfg["distance"]["metric"],
+            "block_sentences": cfg["distance"]["block_sentences"], "block_rows": cfg["distance"]["block_rows"],
+            "max_prefixes": cfg["rsa"]["max_prefixes"], "batch_prefixes": cfg["rsa"]["batch_prefixes"]}
 
 
 def extraction(models: dict[str, str], sentences: list[str], work: Path, threads: int, repeats: int,
@@ -115,7 +122,8 @@ def storage(shards: list[Path], work: Path) -> pd.DataFrame:
     return df
 
 
-def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int, repeats: int) -> pd.DataFrame:
+def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int, repeats: int,
+                settings: dict) -> pd.DataFrame:
     """Synthetic shards of xglm-564M width (ffn 4096, d 1024) at each scale, two languages
     for the distance jobs (same sentences, different word counts). Each job's floor is what it
     cannot avoid: reading the rows it needs once (float16 -> float32, measured as `read_only`),
@@ -133,8 +141,8 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
         src, tgt = work / f"synthetic-{scale}x-src.h5", work / f"synthetic-{scale}x-tgt.h5"
         n_src = bench.synthetic_shard(src, n_sent, dims.ffn_dim, dims.d_model, seed=scale)
         n_tgt = bench.synthetic_shard(tgt, n_sent, dims.ffn_dim, dims.d_model, seed=1000 + scale, mean_words=24)
-        n_rsa = min(n_src, bench.RSA_MAX_PREFIXES)
-        rsa_batches = [min(5000, n_rsa - start) for start in range(0, n_rsa, 5000)]
+        n_rsa = len(rsa.subsample_rows(n_src, settings["max_prefixes"], seed=0))
+        rsa_batches = [b.stop - b.start for b in rsa.batches(n_rsa, settings["batch_prefixes"])]
         per_pair = [(n_sent, n_src // n_sent, w, n_tgt // n_sent) for w in widths]
         drawn = 1 - 1 / np.e  # share of distinct rows in n draws with replacement from n (pooled method)
         products = {
@@ -145,13 +153,14 @@ def metric_jobs(work: Path, scales: list[int], base_sentences: int, threads: int
             ("rsa_layer", "authors_code"): [(1, b, w, b) for w in widths for b in rsa_batches],
         }
         read = {name: run_worker({"task": "metric", "job": "read_only", "method": "paper", "src": str(path),
-                                  "tgt": str(path), "threads": threads, "repeats": repeats}, work).get("seconds", np.nan)
+                                  "tgt": str(path), "threads": threads, "repeats": repeats, "settings": settings},
+                                 work).get("seconds", np.nan)
                 for name, path in (("src", src), ("tgt", tgt))}
         reads = {"layer_statistics": read["src"], "representation_distance": read["src"] + read["tgt"],
                  "rsa_layer": read["src"] * n_rsa / n_src}
         for job, method in jobs:
             r = run_worker({"task": "metric", "job": job, "method": method, "src": str(src), "tgt": str(tgt),
-                            "threads": threads, "repeats": repeats}, work)
+                            "threads": threads, "repeats": repeats, "settings": settings}, work)
             matmul = bench.matmul_floor(products[job, method], threads) if (job, method) in products else np.nan
             ranks = bench.argsort_floor([n_rsa * (n_rsa - 1) // 2] * len(widths)) if (job, method) == (
                 "rsa_layer", "paper") else np.nan
@@ -251,7 +260,7 @@ def main() -> None:
     ap.add_argument("--gemma", type=Path, default=REPO / "resources" / "models" / "gemma3-270m")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "bench")
     ap.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml",
-                    help="the snapshot settings of this config are the ones measured")
+                    help="the snapshot and metric settings of this config are the ones measured")
     ap.add_argument("--metric-scales", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--metric-base-sentences", type=int, default=32)
     ap.add_argument("--gpu-tflops", type=float, default=100.0,
@@ -259,6 +268,7 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["extraction", "storage", "metrics"])
     ap.add_argument("--skip-tl", action="store_true")
     args = ap.parse_args()
+    cfg = yaml.safe_load(args.config.read_text())
     if "extraction" in args.skip and "storage" not in args.skip:
         raise SystemExit("storage measures the extraction's Gemma shards: skip both or neither")
 
@@ -274,7 +284,7 @@ def main() -> None:
         work = Path(tmp)
         if "extraction" not in args.skip:
             models = {"tiny-xglm": str(build_tiny_xglm(work / "tiny-xglm")), "gemma3-270m": str(args.gemma)}
-            settings = workflow_settings(args.config)
+            settings = snapshot_settings(cfg)
             ext = extraction(models, sentences, work, args.threads, args.repeats, args.skip_tl, settings)
             ext["settings"] = json.dumps(settings)
             write_tsv(ext, out / "extraction.tsv")
@@ -285,8 +295,8 @@ def main() -> None:
             write_tsv(st, out / "storage.tsv")
             write_tsv(paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops), out / "paper_run.tsv")
         if "metrics" not in args.skip:
-            write_tsv(metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads, args.repeats),
-                      out / "metric_jobs.tsv")
+            write_tsv(metric_jobs(work, args.metric_scales, args.metric_base_sentences, args.threads, args.repeats,
+                                  metric_settings(cfg)), out / "metric_jobs.tsv")
     text = summary(out, header)
     write_text(out / "summary.md", text)
     print(text)

@@ -32,7 +32,6 @@ from .snapshot import SnapshotSettings, encode_all, ffn_dims, shard_attributes, 
 
 WAYS = ("per_prefix", "snapshot", "snapshot_pre", "transformer_lens", "bare_forward")
 NAIVE_BATCH = 16  # sentences per batch of the bare forward pass, in corpus order
-RSA_MAX_PREFIXES = 2000  # config/config.yaml rsa.max_prefixes
 
 
 def peak_rss_mb() -> float:
@@ -251,24 +250,28 @@ def synthetic_shard(path: str | Path, n_sentences: int, ffn_dim: int, d_model: i
     return n
 
 
-def _metric_call(job: str, method: str, src: str, tgt: str):
-    """The job as a no-argument call (its module imported here, outside the timing)."""
+def _metric_call(job: str, method: str, src: str, tgt: str, settings: dict):
+    """The job as a no-argument call (its module imported here, outside the timing), with the
+    workflow's settings (`settings`: chunk_rows, metric, block_sentences, block_rows,
+    max_prefixes, batch_prefixes from the config)."""
     from .shards import iter_chunks
 
     if job == "layer_statistics":
         from .metrics import shard_statistics
 
-        return lambda: [shard_statistics(src, sublayer, method, "> 0") for sublayer in SUBLAYERS]
+        return lambda: [shard_statistics(src, sublayer, method, "> 0", settings["chunk_rows"]) for sublayer in SUBLAYERS]
     if job == "representation_distance":
         from .distance import layer_distances
 
-        return lambda: [layer_distances(src, tgt, sublayer, method=method, metric="euclidean", seed=0,
-                                        block_sentences=32, block_rows=4096) for sublayer in SUBLAYERS]
+        return lambda: [layer_distances(src, tgt, sublayer, method=method, metric=settings["metric"], seed=0,
+                                        block_sentences=settings["block_sentences"], block_rows=settings["block_rows"])
+                        for sublayer in SUBLAYERS]
     if job == "rsa_layer":
         from .rsa import layer_rdm_file
 
         out = Path(src).with_suffix(".rdm.h5")
-        return lambda: (layer_rdm_file(src, out, method, max_prefixes=RSA_MAX_PREFIXES, seed=0), out.unlink())
+        return lambda: (layer_rdm_file(src, out, method, max_prefixes=settings["max_prefixes"], seed=0,
+                                       batch_prefixes=settings["batch_prefixes"]), out.unlink())
     if job == "read_only":
         return lambda: [sum(1 for _ in iter_chunks(src, sublayer)) for sublayer in SUBLAYERS]
     raise ValueError(f"unknown metric job {job!r}")
@@ -278,7 +281,7 @@ def metric_job(spec: dict) -> dict:
     """Time one metric job (both sublayers of one layer) over synthetic shard(s): the fastest
     of `repeats` runs (the page cache warm after the first, as for the rows of a job)."""
     torch.set_num_threads(spec["threads"])
-    call = _metric_call(spec["job"], spec["method"], spec["src"], spec["tgt"])
+    call = _metric_call(spec["job"], spec["method"], spec["src"], spec["tgt"], spec["settings"])
     rss_setup = peak_rss_mb()
     times = []
     for _ in range(spec.get("repeats", 1)):
