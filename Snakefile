@@ -4,6 +4,7 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+
 configfile: "config/config.yaml"
 
 

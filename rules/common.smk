@@ -34,7 +34,6 @@ class ModelSpec:
         return bool(self.gguf_package or self.random_like)
 
 
-
 def rule_id(name):
     """A config name as a Python identifier, for per-model and per-test-set rule names."""
     return "".join(c if c.isalnum() else "_" for c in name)
@@ -50,9 +49,11 @@ def _model_spec(entry, entries):
     like = entries.get(random_init.get("like", ""), {})
     trained = "path" in like or "gguf_package" in like
     if random_init and not (trained and like["n_layers"] == entry["n_layers"]):
-        raise ValueError(f"config models[name={entry['name']}].random_init.like: {random_init['like']!r} must name "
-                         f"another entry of models with a path or gguf_package and the same n_layers; "
-                         f"entries: {sorted(entries)}")
+        raise ValueError(
+            f"config models[name={entry['name']}].random_init.like: {random_init['like']!r} must name "
+            f"another entry of models with a path or gguf_package and the same n_layers; "
+            f"entries: {sorted(entries)}"
+        )
     return ModelSpec(
         name=entry["name"],
         path=f"resources/models/{entry['name']}" if gguf or random_init else entry["path"],
@@ -173,51 +174,126 @@ def cpu_job_resources(base_mem_mb=1000, mem_mb_per_input_mb=2, base_minutes=15, 
     the input's size on disk on top of a fixed part (interpreter, one chunk of rows)."""
     return {
         "slurm_partition": CLUSTER["cpu_partition"],
-        "mem_mb": lambda wildcards, input, attempt: int(
-            (base_mem_mb + mem_mb_per_input_mb * input.size_mb) * attempt),
+        "mem_mb": lambda wildcards, input, attempt: int((base_mem_mb + mem_mb_per_input_mb * input.size_mb) * attempt),
         "runtime": lambda wildcards, input, attempt: int(
-            (base_minutes + minutes_per_input_gb * input.size_mb / 1024) * attempt),
+            (base_minutes + minutes_per_input_gb * input.size_mb / 1024) * attempt
+        ),
         **_account(),
     }
 
 
 FIGURES = {
-    "fig02": {"stem": "fig02_activation_frequency_detectors", "table": "activation_frequency",
-              "sublayer": "detector", "settings": ["sides"]},
-    "fig03": {"stem": "fig03_activation_frequency_combinators", "table": "activation_frequency",
-              "sublayer": "combinator", "settings": ["sides"]},
-    "fig04": {"stem": "fig04_flatness_detectors", "table": "flatness",
-              "sublayer": "detector", "settings": ["sides", "flatness_value"]},
-    "fig06": {"stem": "fig06_flatness_combinators", "table": "flatness",
-              "sublayer": "combinator", "settings": ["sides", "flatness_value"]},
+    "fig02": {
+        "stem": "fig02_activation_frequency_detectors",
+        "table": "activation_frequency",
+        "sublayer": "detector",
+        "settings": ["sides"],
+    },
+    "fig03": {
+        "stem": "fig03_activation_frequency_combinators",
+        "table": "activation_frequency",
+        "sublayer": "combinator",
+        "settings": ["sides"],
+    },
+    "fig04": {
+        "stem": "fig04_flatness_detectors",
+        "table": "flatness",
+        "sublayer": "detector",
+        "settings": ["sides", "flatness_value"],
+    },
+    "fig06": {
+        "stem": "fig06_flatness_combinators",
+        "table": "flatness",
+        "sublayer": "combinator",
+        "settings": ["sides", "flatness_value"],
+    },
     # Optional keys: kind (the plot, default: table), options (fixed plot arguments),
     # panel_layers (heat maps: "all" configured heat-map layers, or the "first" only),
     # method_independent (drawn once, for the first method).
-    "fig05": {"stem": "fig05_activations_detectors", "table": "heatmaps", "kind": "activation_heatmap",
-              "sublayer": "detector", "settings": []},
-    "fig07": {"stem": "fig07_activations_combinators", "table": "heatmaps", "kind": "activation_heatmap",
-              "sublayer": "combinator", "settings": []},
-    "fig08": {"stem": "fig08_combinator_profiles_first_layer", "table": "heatmaps", "kind": "activation_profile",
-              "sublayer": "combinator", "settings": [], "panel_layers": "first"},
-    "fig09": {"stem": "fig09_distance_detectors", "table": "representation_distance",
-              "sublayer": "detector", "settings": []},
-    "fig10": {"stem": "fig10_distance_combinators", "table": "representation_distance",
-              "sublayer": "combinator", "settings": []},
+    "fig05": {
+        "stem": "fig05_activations_detectors",
+        "table": "heatmaps",
+        "kind": "activation_heatmap",
+        "sublayer": "detector",
+        "settings": [],
+    },
+    "fig07": {
+        "stem": "fig07_activations_combinators",
+        "table": "heatmaps",
+        "kind": "activation_heatmap",
+        "sublayer": "combinator",
+        "settings": [],
+    },
+    "fig08": {
+        "stem": "fig08_combinator_profiles_first_layer",
+        "table": "heatmaps",
+        "kind": "activation_profile",
+        "sublayer": "combinator",
+        "settings": [],
+        "panel_layers": "first",
+    },
+    "fig09": {
+        "stem": "fig09_distance_detectors",
+        "table": "representation_distance",
+        "sublayer": "detector",
+        "settings": [],
+    },
+    "fig10": {
+        "stem": "fig10_distance_combinators",
+        "table": "representation_distance",
+        "sublayer": "combinator",
+        "settings": [],
+    },
     "fig11": {"stem": "fig11_rsa_combinators", "table": "rsa", "sublayer": "combinator", "settings": []},
-    "fig12": {"stem": "fig12_rank_correlation_detectors", "table": "rank_correlation",
-              "sublayer": "detector", "settings": [], "options": {"comparison": "cross_language"}},
-    "fig13": {"stem": "fig13_rank_correlation_combinators", "table": "rank_correlation",
-              "sublayer": "combinator", "settings": [], "options": {"comparison": "cross_language"}},
-    "fig14": {"stem": "fig14_rank_correlation_english_detectors", "table": "rank_correlation",
-              "sublayer": "detector", "settings": [], "options": {"comparison": "intra_english"}},
-    "fig15": {"stem": "fig15_rank_correlation_english_combinators", "table": "rank_correlation",
-              "sublayer": "combinator", "settings": [], "options": {"comparison": "intra_english"}},
-    "fig16": {"stem": "fig16_english_overlap", "table": "english_overlap", "sublayer": None, "settings": [],
-              "method_independent": True},
-    "fig17": {"stem": "fig17_rank_correlation_parallel_detectors", "table": "rank_correlation",
-              "sublayer": "detector", "settings": [], "options": {"comparison": "parallel"}},
-    "fig18": {"stem": "fig18_rank_correlation_parallel_combinators", "table": "rank_correlation",
-              "sublayer": "combinator", "settings": [], "options": {"comparison": "parallel"}},
+    "fig12": {
+        "stem": "fig12_rank_correlation_detectors",
+        "table": "rank_correlation",
+        "sublayer": "detector",
+        "settings": [],
+        "options": {"comparison": "cross_language"},
+    },
+    "fig13": {
+        "stem": "fig13_rank_correlation_combinators",
+        "table": "rank_correlation",
+        "sublayer": "combinator",
+        "settings": [],
+        "options": {"comparison": "cross_language"},
+    },
+    "fig14": {
+        "stem": "fig14_rank_correlation_english_detectors",
+        "table": "rank_correlation",
+        "sublayer": "detector",
+        "settings": [],
+        "options": {"comparison": "intra_english"},
+    },
+    "fig15": {
+        "stem": "fig15_rank_correlation_english_combinators",
+        "table": "rank_correlation",
+        "sublayer": "combinator",
+        "settings": [],
+        "options": {"comparison": "intra_english"},
+    },
+    "fig16": {
+        "stem": "fig16_english_overlap",
+        "table": "english_overlap",
+        "sublayer": None,
+        "settings": [],
+        "method_independent": True,
+    },
+    "fig17": {
+        "stem": "fig17_rank_correlation_parallel_detectors",
+        "table": "rank_correlation",
+        "sublayer": "detector",
+        "settings": [],
+        "options": {"comparison": "parallel"},
+    },
+    "fig18": {
+        "stem": "fig18_rank_correlation_parallel_combinators",
+        "table": "rank_correlation",
+        "sublayer": "combinator",
+        "settings": [],
+        "options": {"comparison": "parallel"},
+    },
 }
 FIGURE_FORMATS = config["figures"]["formats"]
 
@@ -316,8 +392,10 @@ ENGLISH_TESTSETS = [t for t, lang in SIDES if lang == ENGLISH]
 RSA = config["rsa"]
 RSA_TESTSET, RSA_LANG = split_side(RSA["side"])
 if (RSA_TESTSET, RSA_LANG) not in SIDES:
-    raise ValueError(f"config rsa.side {RSA['side']!r} is not a configured side; valid: "
-                     f"{', '.join(side_name(*side) for side in SIDES)}")
+    raise ValueError(
+        f"config rsa.side {RSA['side']!r} is not a configured side; valid: "
+        f"{', '.join(side_name(*side) for side in SIDES)}"
+    )
 
 
 def rsa_layer_path(model, method, layer):
@@ -326,8 +404,10 @@ def rsa_layer_path(model, method, layer):
 
 def rsa_files():
     """method -> model -> layer -> stage-1 file."""
-    return {method: {m: {layer: rsa_layer_path(m, method, layer) for layer in MODELS[m].layers} for m in MODELS}
-            for method in METHODS}
+    return {
+        method: {m: {layer: rsa_layer_path(m, method, layer) for layer in MODELS[m].layers} for m in MODELS}
+        for method in METHODS
+    }
 
 
 def rsa_targets():
@@ -340,8 +420,10 @@ HEATMAPS = config["heatmaps"]
 HEATMAP_SIDES = [split_side(side) for side in HEATMAPS["sides"]]
 _unknown = [side_name(*side) for side in HEATMAP_SIDES if side not in SIDES]
 if _unknown:
-    raise ValueError(f"config heatmaps.sides: {_unknown} are not configured sides; valid: "
-                     f"{', '.join(side_name(*side) for side in SIDES)}")
+    raise ValueError(
+        f"config heatmaps.sides: {_unknown} are not configured sides; valid: "
+        f"{', '.join(side_name(*side) for side in SIDES)}"
+    )
 
 
 def heatmap_layers(model):
@@ -351,8 +433,10 @@ def heatmap_layers(model):
     chosen = HEATMAPS["layers"].get(model) or [analysed[0], analysed[len(analysed) // 2], analysed[-1]]
     missing = sorted(set(chosen) - set(analysed))
     if missing:
-        raise ValueError(f"config heatmaps.layers[{model}]: layers {missing} are not analysed for this model "
-                         f"(models[name={model}].layers)")
+        raise ValueError(
+            f"config heatmaps.layers[{model}]: layers {missing} are not analysed for this model "
+            f"(models[name={model}].layers)"
+        )
     return sorted(set(chosen))
 
 
@@ -362,8 +446,13 @@ def heatmap_path(model, method, testset, lang, layer):
 
 def heatmap_targets():
     """Every heat map: configured sides x each model's chosen layers x methods."""
-    return [heatmap_path(m, method, t, l, layer) for m in MODELS for method in METHODS
-            for t, l in HEATMAP_SIDES for layer in heatmap_layers(m)]
+    return [
+        heatmap_path(m, method, t, l, layer)
+        for m in MODELS
+        for method in METHODS
+        for t, l in HEATMAP_SIDES
+        for layer in heatmap_layers(m)
+    ]
 
 
 # ---- summary.smk: settings and paths ----
@@ -384,8 +473,13 @@ def benchmark_files():
             for layer in map(layer_tag, spec.layers):
                 files += [f"benchmarks/layer_stats/{root}/{t}_{lang}_layer{layer}.tsv" for t, lang in SIDES]
                 files += [f"benchmarks/distance_layer/{root}/{t}_layer{layer}.tsv" for t in TESTSETS]
-                files += [f"benchmarks/rank_correlation_layer/{root}/layer{layer}.tsv",
-                          f"benchmarks/rsa_layer/{root}/{RSA_TESTSET}_{RSA_LANG}_layer{layer}.tsv"]
-            files += [f"benchmarks/heatmap/{root}/{t}_{lang}_layer{layer_tag(layer)}.tsv"
-                      for t, lang in HEATMAP_SIDES for layer in heatmap_layers(m)]
+                files += [
+                    f"benchmarks/rank_correlation_layer/{root}/layer{layer}.tsv",
+                    f"benchmarks/rsa_layer/{root}/{RSA_TESTSET}_{RSA_LANG}_layer{layer}.tsv",
+                ]
+            files += [
+                f"benchmarks/heatmap/{root}/{t}_{lang}_layer{layer_tag(layer)}.tsv"
+                for t, lang in HEATMAP_SIDES
+                for layer in heatmap_layers(m)
+            ]
     return files

@@ -10,6 +10,15 @@ rule distance_layer:
         tgt=lambda w: shard_path(w.model, w.testset, distance_languages(w.testset)[1], w.layer),
     output:
         "results/metrics/{model}/{method}/distance/{testset}/layer{layer}.tsv",
+    log:
+        "logs/distance/{model}/{method}/{testset}_layer{layer}.log",
+    benchmark:
+        "benchmarks/distance_layer/{model}/{method}/{testset}_layer{layer}.tsv"
+    conda:
+        "../envs/analysis.yaml"
+    threads: 2
+    resources:
+        **cpu_job_resources(base_mem_mb=3000, mem_mb_per_input_mb=0),
     params:
         languages=lambda w: distance_languages(w.testset),
         metric=DISTANCE["metric"],
@@ -17,15 +26,6 @@ rule distance_layer:
         block_sentences=DISTANCE["block_sentences"],
         block_rows=DISTANCE["block_rows"],
         bootstrap=config["bootstrap"],
-    threads: 2
-    conda:
-        "../envs/analysis.yaml"
-    log:
-        "logs/distance/{model}/{method}/{testset}_layer{layer}.log",
-    benchmark:
-        "benchmarks/distance_layer/{model}/{method}/{testset}_layer{layer}.tsv"
-    resources:
-        **cpu_job_resources(base_mem_mb=3000, mem_mb_per_input_mb=0),
     script:
         "../workflow/scripts/distance.py"
 
@@ -40,10 +40,10 @@ rule distance_table:
         ],
     output:
         table_path("{model}", "representation_distance"),
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/distance_table/{model}.log",
     localrule: True
+    conda:
+        "../envs/analysis.yaml"
     script:
         "../workflow/scripts/distance_table.py"

@@ -21,6 +21,11 @@ for _fig, _spec in FIGURES.items():
                     )
                     for path in figure_paths(_fig, _method)
                 ],
+            log:
+                f"logs/figures/{_method}/{_fig}.log",
+            localrule: True
+            conda:
+                "../envs/analysis.yaml"
             params:
                 kind=_spec.get("kind", _spec["table"]),
                 sublayer=_spec["sublayer"],
@@ -28,17 +33,12 @@ for _fig, _spec in FIGURES.items():
                 settings=figure_settings(_fig),
                 options=_spec.get("options", {}),
                 panels=figure_panels(_fig),
-            conda:
-                "../envs/analysis.yaml"
-            log:
-                f"logs/figures/{_method}/{_fig}.log",
-            localrule: True
             script:
                 "../workflow/scripts/plot_figure.py"
 
     rule:
         name:
             _fig
-        localrule: True
         input:
             [path for method in figure_methods(_fig) for path in figure_paths(_fig, method)],
+        localrule: True

@@ -8,16 +8,16 @@ rule heatmap:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
         "results/heatmaps/{model}/{method}/{testset}/{lang}/layer{layer}.npz",
-    params:
-        max_prefixes=HEATMAPS["max_prefixes"],
-        max_neurons=HEATMAPS["max_neurons"],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/heatmap/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/heatmap/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    conda:
+        "../envs/analysis.yaml"
     resources:
         **cpu_job_resources(base_mem_mb=2000, mem_mb_per_input_mb=0),
+    params:
+        max_prefixes=HEATMAPS["max_prefixes"],
+        max_neurons=HEATMAPS["max_neurons"],
     script:
         "../workflow/scripts/heatmap.py"

@@ -10,18 +10,18 @@ rule layer_stats:
     output:
         stats="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
         sums="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.npz",
-    params:
-        firing_rule=lambda w: firing_rule_for(w.method),
-        chunk_rows=config["metrics"]["chunk_rows"],
-        bootstrap=config["bootstrap"],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    conda:
+        "../envs/analysis.yaml"
     resources:
         **cpu_job_resources(),
+    params:
+        firing_rule=lambda w: firing_rule_for(w.method),
+        chunk_rows=config["metrics"]["chunk_rows"],
+        bootstrap=config["bootstrap"],
     script:
         "../workflow/scripts/layer_stats.py"
 
@@ -37,9 +37,9 @@ rule metric_tables:
     output:
         frequency=table_path("{model}", "activation_frequency"),
         flatness=table_path("{model}", "flatness"),
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/metric_tables/{model}.log",
+    conda:
+        "../envs/analysis.yaml"
     script:
         "../workflow/scripts/metric_tables.py"

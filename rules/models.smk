@@ -6,18 +6,18 @@
 rule convert_gguf_model:
     output:
         directory("resources/models/{model}"),
-    wildcard_constraints:
-        model=names_regex(m for m in MODELS if MODELS[m].gguf_package),
-    params:
-        package=lambda w: MODELS[w.model].gguf_package,
-    conda:
-        "../envs/snapshot.yaml"
     log:
         "logs/convert_gguf_model/{model}.log",
     benchmark:
         "benchmarks/convert_gguf_model/{model}.tsv"
+    wildcard_constraints:
+        model=names_regex(m for m in MODELS if MODELS[m].gguf_package),
+    conda:
+        "../envs/snapshot.yaml"
     resources:
         **cpu_job_resources(base_mem_mb=8000, base_minutes=30),
+    params:
+        package=lambda w: MODELS[w.model].gguf_package,
     script:
         "../workflow/scripts/convert_gguf_model.py"
 
@@ -27,19 +27,19 @@ rule random_init_model:
         lambda w: model_input(MODELS[w.model].random_like),
     output:
         directory("resources/models/{model}"),
-    wildcard_constraints:
-        model=names_regex(m for m in MODELS if MODELS[m].random_like),
-    params:
-        source=lambda w: MODELS[MODELS[w.model].random_like].path,
-        revision=lambda w: MODELS[MODELS[w.model].random_like].revision,
-        seed=lambda w: MODELS[w.model].random_seed,
-    conda:
-        "../envs/snapshot.yaml"
     log:
         "logs/random_init_model/{model}.log",
     benchmark:
         "benchmarks/random_init_model/{model}.tsv"
+    wildcard_constraints:
+        model=names_regex(m for m in MODELS if MODELS[m].random_like),
+    conda:
+        "../envs/snapshot.yaml"
     resources:
         **model_build_resources(),
+    params:
+        source=lambda w: MODELS[MODELS[w.model].random_like].path,
+        revision=lambda w: MODELS[MODELS[w.model].random_like].revision,
+        seed=lambda w: MODELS[w.model].random_seed,
     script:
         "../workflow/scripts/random_init_model.py"

@@ -8,20 +8,25 @@ rule plan:
         storage="results/bench/storage.tsv",
     output:
         "results/plan.tsv",
+    log:
+        "logs/plan.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
     params:
         models=[  # a random_init control has the dimensions of the model it copies
-            {"name": m.name, "like": m.random_like, "path": MODELS[m.random_like or m.name].path,
-             "n_layers_analysed": len(m.layers)} for m in MODELS.values()
+            {
+                "name": m.name,
+                "like": m.random_like,
+                "path": MODELS[m.random_like or m.name].path,
+                "n_layers_analysed": len(m.layers),
+            }
+            for m in MODELS.values()
         ],
         n_sides=len(SIDES),
         n_sentences=config["sampling"]["n_sentences"],
         store_pre_activation="authors_code" in METHODS,
         compression=SNAP["compression"],
         plan=config["plan"],
-    conda:
-        "../envs/analysis.yaml"
-    log:
-        "logs/plan.log",
-    localrule: True
     script:
         "../workflow/scripts/plan.py"

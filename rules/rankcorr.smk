@@ -8,19 +8,19 @@ rule rank_correlation_layer:
         lambda w: [sentence_sums_path(w.model, w.method, t, lang, w.layer) for t, lang in SIDES],
     output:
         "results/metrics/{model}/{method}/rank_correlation/layer{layer}.tsv",
-    params:
-        sides=SIDES,
-        language_sides=config["rank_correlation"]["language_sides"],
-        bootstrap=config["bootstrap"],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/rank_correlation/{model}/{method}/layer{layer}.log",
     benchmark:
         "benchmarks/rank_correlation_layer/{model}/{method}/layer{layer}.tsv"
+    conda:
+        "../envs/analysis.yaml"
     resources:
         # one sublayer of every side in memory (float32, about half the input) + ranks
         **cpu_job_resources(base_mem_mb=2000, mem_mb_per_input_mb=1),
+    params:
+        sides=SIDES,
+        language_sides=config["rank_correlation"]["language_sides"],
+        bootstrap=config["bootstrap"],
     script:
         "../workflow/scripts/rank_correlation.py"
 
@@ -34,10 +34,10 @@ rule rank_correlation_table:
         ],
     output:
         rank_correlation=table_path("{model}", "rank_correlation"),
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/rank_correlation_table/{model}.log",
+    conda:
+        "../envs/analysis.yaml"
     script:
         "../workflow/scripts/metric_tables.py"
 
@@ -48,11 +48,11 @@ rule english_overlap:
         full=[testset_source(t, ENGLISH) for t in ENGLISH_TESTSETS],
     output:
         "results/tables/english_overlap.tsv",
-    params:
-        sides=[f"{t}/{ENGLISH}" for t in ENGLISH_TESTSETS],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/english_overlap.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        sides=[f"{t}/{ENGLISH}" for t in ENGLISH_TESTSETS],
     script:
         "../workflow/scripts/english_overlap.py"

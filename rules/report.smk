@@ -19,13 +19,13 @@ rule job_resources:
             caption="../report/job_resources.rst",
             category="Job resources",
         ),
-    params:
-        root="benchmarks",
-        files=benchmark_files(),
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/job_resources.log",
     localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        root="benchmarks",
+        files=benchmark_files(),
     script:
         "../workflow/scripts/job_resources.py"

@@ -9,18 +9,18 @@ rule rsa_layer:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
         "results/metrics/{model}/{method}/rsa/{testset}/{lang}/layer{layer}.h5",
-    params:
-        max_prefixes=RSA["max_prefixes"],
-        batch_prefixes=RSA["batch_prefixes"],
-        seed=RSA["seed"],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    conda:
+        "../envs/analysis.yaml"
     resources:
         **cpu_job_resources(base_mem_mb=3000, mem_mb_per_input_mb=0),
+    params:
+        max_prefixes=RSA["max_prefixes"],
+        batch_prefixes=RSA["batch_prefixes"],
+        seed=RSA["seed"],
     script:
         "../workflow/scripts/rsa_layer.py"
 
@@ -30,17 +30,17 @@ rule rsa_table:
         [path for by_model in rsa_files().values() for by_layer in by_model.values() for path in by_layer.values()],
     output:
         "results/tables/rsa.tsv",
-    params:
-        files=rsa_files(),
-        pairs=model_pairs(list(MODELS)),
-        side=RSA["side"],
-    conda:
-        "../envs/analysis.yaml"
     log:
         "logs/rsa_table.log",
     benchmark:
         "benchmarks/rsa_table/rsa.tsv"
+    conda:
+        "../envs/analysis.yaml"
     resources:
         **cpu_job_resources(base_mem_mb=4000, mem_mb_per_input_mb=0),
+    params:
+        files=rsa_files(),
+        pairs=model_pairs(list(MODELS)),
+        side=RSA["side"],
     script:
         "../workflow/scripts/rsa.py"

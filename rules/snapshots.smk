@@ -12,6 +12,15 @@ for _m in MODELS.values():
             model=model_input(_m.name),
         output:
             [shard_path(_m.name, "{testset}", "{lang}", layer) for layer in _m.layers],
+        log:
+            f"logs/snapshot/{_m.name}/{{testset}}_{{lang}}.log",
+        benchmark:
+            f"benchmarks/snapshot/{_m.name}/{{testset}}_{{lang}}.tsv"
+        conda:
+            "../envs/snapshot.yaml"
+        threads: 4
+        resources:
+            **gpu_job_resources(_m),
         params:
             model=_m.name,
             model_path=_m.path,
@@ -22,14 +31,5 @@ for _m in MODELS.values():
             snapshot=SNAP,
             # the authors' detectors are fc1 outputs (pre-activation): stored only when analysed
             store_pre_activation="authors_code" in METHODS,
-        conda:
-            "../envs/snapshot.yaml"
-        log:
-            f"logs/snapshot/{_m.name}/{{testset}}_{{lang}}.log",
-        benchmark:
-            f"benchmarks/snapshot/{_m.name}/{{testset}}_{{lang}}.tsv"
-        threads: 4
-        resources:
-            **gpu_job_resources(_m),
         script:
             "../workflow/scripts/snapshot.py"

@@ -10,14 +10,14 @@ rule summary:
     output:
         table="results/tables/summary.tsv",
         markdown=report("results/summary.md", caption="../report/summary.rst", category="Findings"),
+    log:
+        "logs/summary.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
     params:
         models=list(MODELS),
         methods=METHODS,
         distance_metric=config["distance"]["metric"],
-    conda:
-        "../envs/analysis.yaml"
-    log:
-        "logs/summary.log",
-    localrule: True
     script:
         "../workflow/scripts/summary.py"

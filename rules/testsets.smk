@@ -15,14 +15,14 @@ for _ts in TESTSETS.values():
             output:
                 src=testset_source(_ts["name"], _src),
                 ref=testset_source(_ts["name"], _ref),
-            params:
-                test=_ts["sacrebleu"]["test"],
-                langpair=_ts["sacrebleu"]["langpair"],
-            conda:
-                "../envs/analysis.yaml"
             log:
                 f"logs/download_testset/{_ts['name']}.log",
             localrule: True
+            conda:
+                "../envs/analysis.yaml"
+            params:
+                test=_ts["sacrebleu"]["test"],
+                langpair=_ts["sacrebleu"]["langpair"],
             shell:
                 "(sacrebleu -t {params.test} -l {params.langpair} --echo src > {output.src}.tmp"
                 " && sacrebleu -t {params.test} -l {params.langpair} --echo ref > {output.ref}.tmp"
@@ -37,14 +37,14 @@ for _ts in TESTSETS.values():
         output:
             sentences=[sentences_path(_ts["name"], lang) for lang in _ts["langs"]],
             lines=f"results/testsets/{_ts['name']}/line_numbers.txt",
+        log:
+            f"logs/prepare_testset/{_ts['name']}.log",
+        localrule: True
+        conda:
+            "../envs/analysis.yaml"
         params:
             langs=_ts["langs"],
             n_sentences=config["sampling"]["n_sentences"],
             seed=config["sampling"]["seed"],
-        conda:
-            "../envs/analysis.yaml"
-        log:
-            f"logs/prepare_testset/{_ts['name']}.log",
-        localrule: True
         script:
             "../workflow/scripts/prepare_testset.py"

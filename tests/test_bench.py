@@ -14,8 +14,17 @@ def test_per_prefix_way_equals_snapshot_rows(tiny_xglm_dir, wmt_sentences, tmp_p
     loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
     sentences = wmt_sentences[:3]
     settings = SnapshotSettings(storage_dtype="float16")
-    attrs = shard_attributes(model="m", model_path="p", revision="r", testset="t", lang="x",
-                             n_sentences=len(sentences), settings=settings, loaded=loaded, hash_of_config="h")
+    attrs = shard_attributes(
+        model="m",
+        model_path="p",
+        revision="r",
+        testset="t",
+        lang="x",
+        n_sentences=len(sentences),
+        settings=settings,
+        loaded=loaded,
+        hash_of_config="h",
+    )
     snapshot(loaded, sentences, [1, 3], {1: tmp_path / "l1.h5", 3: tmp_path / "l3.h5"}, settings, attrs)
     encoded = encode_all(loaded.tokenizer, sentences, settings)
     rows = bench._row_buffers(ffn_dims(loaded), [1, 3], sum(len(e.positions) for e in encoded))

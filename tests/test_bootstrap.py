@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ffnscope.bootstrap import (Bootstrap, bootstrap_ci, percentile_interval, resample_counts, resample_indices)
+from ffnscope.bootstrap import Bootstrap, bootstrap_ci, percentile_interval, resample_counts, resample_indices
 
 
 def test_counts_are_the_drawn_indices():

@@ -6,14 +6,19 @@ from scipy.spatial.distance import cdist
 
 from ffnscope import distance as dist
 from ffnscope.bootstrap import Bootstrap
-from ffnscope.distance import (DistanceResult, derangement, gather_distance_table, layer_distances,
-                               pair_min_distance_sums, paired_distances, pooled_distances)
+from ffnscope.distance import (
+    DistanceResult,
+    derangement,
+    gather_distance_table,
+    layer_distances,
+    pair_min_distance_sums,
+    paired_distances,
+    pooled_distances,
+)
 from ffnscope.metrics import gelu
-from ffnscope.shards import read_rows
-from ffnscope.testsets import pair_languages
-from ffnscope.shards import ShardSet
+from ffnscope.shards import ShardSet, read_rows
 from ffnscope.tables import write_tsv
-
+from ffnscope.testsets import pair_languages
 
 F32 = 1e-6  # the nearest row's distance is computed in float32, as rows are stored
 
@@ -35,8 +40,11 @@ def write_shard(path, lengths, rng, width=5, sentence_ids=None, detector=None):
 
 def brute_force(src, src_idx, tgt, tgt_idx, pairs, metric):
     """Algorithm 1 as printed: two nested loops per sentence pair (s, t)."""
-    d = (lambda a, b: np.linalg.norm(a - b)) if metric == "euclidean" else \
-        (lambda a, b: 1 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    d = (
+        (lambda a, b: np.linalg.norm(a - b))
+        if metric == "euclidean"
+        else (lambda a, b: 1 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    )
     sums = []
     for s, t in pairs:
         L1, L2 = src[src_idx == s].astype(np.float64), tgt[tgt_idx == t].astype(np.float64)
@@ -51,6 +59,7 @@ def brute_force(src, src_idx, tgt, tgt_idx, pairs, metric):
 
 
 # --- the kernel ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 def test_block_kernel_matches_brute_force(metric):
@@ -67,10 +76,10 @@ def test_block_kernel_matches_brute_force(metric):
 def test_hand_computed_pair():
     # source rows (0,0), (3,4); target rows (0,1), (3,8):
     # (0,0) -> min(1, sqrt 73) = 1; (3,4) -> min(sqrt 18, 4) = 4; total 5
-    got = pair_min_distance_sums(np.array([[0, 0], [3, 4.]]), [2], np.array([[0, 1], [3, 8.]]), [2])
+    got = pair_min_distance_sums(np.array([[0, 0], [3, 4.0]]), [2], np.array([[0, 1], [3, 8.0]]), [2])
     assert got.tolist() == [5.0]
     # cosine: (1,0) vs {(0,1), (1,1)} -> 1 - 1/sqrt2; zero row -> distance 1
-    got = pair_min_distance_sums(np.array([[1, 0], [0, 0.]]), [2], np.array([[0, 1], [1, 1.]]), [2], "cosine")
+    got = pair_min_distance_sums(np.array([[1, 0], [0, 0.0]]), [2], np.array([[0, 1], [1, 1.0]]), [2], "cosine")
     assert got[0] == pytest.approx(1 - 1 / np.sqrt(2) + 1, rel=F32)
 
 
@@ -94,25 +103,29 @@ def test_kernel_rejects_empty_target_and_bad_metric():
 
 # --- shards, pairings ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 def test_paired_distances_match_brute_force_for_both_pairings(tmp_path, metric):
     rng = np.random.default_rng(1)
     src_len, tgt_len = [3, 1, 4, 2, 5, 2, 1], [2, 5, 1, 3, 2, 4, 3]
     src = write_shard(tmp_path / "src.h5", src_len, rng)
     tgt = write_shard(tmp_path / "tgt.h5", tgt_len, rng)
-    results = paired_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", metric=metric,
-                               seed=5, block_sentences=3)
+    results = paired_distances(
+        tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", metric=metric, seed=5, block_sentences=3
+    )
     perm = derangement(7, 5)
     for pairing, pairs in (("parallel", [(k, k) for k in range(7)]), ("shuffled", [(k, perm[k]) for k in range(7)])):
-        expected = brute_force(src["combinator"], src["sentence_index"], tgt["combinator"],
-                               tgt["sentence_index"], pairs, metric)
+        expected = brute_force(
+            src["combinator"], src["sentence_index"], tgt["combinator"], tgt["sentence_index"], pairs, metric
+        )
         np.testing.assert_allclose(results[pairing].sentence_sums, expected, rtol=F32)
         assert results[pairing].distance == pytest.approx(expected.sum(), rel=F32)
         assert results[pairing].n_prefixes == sum(src_len)
         assert results[pairing].distance_mean == pytest.approx(expected.sum() / sum(src_len), rel=F32)
     # the block size only changes how the work is cut
-    one_block = paired_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", metric=metric,
-                                 seed=5, block_sentences=100)
+    one_block = paired_distances(
+        tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", metric=metric, seed=5, block_sentences=100
+    )
     np.testing.assert_allclose(one_block["shuffled"].sentence_sums, results["shuffled"].sentence_sums, rtol=1e-12)
 
 
@@ -122,8 +135,9 @@ def test_shuffled_control_differs_where_translations_match(tmp_path):
     rng = np.random.default_rng(2)
     lengths = [2, 3, 2, 4]
     src = write_shard(tmp_path / "src.h5", lengths, rng)
-    target_rows = np.concatenate([np.vstack([src["detector"][src["sentence_index"] == k], np.full((1, 5), 50.0)])
-                                  for k in range(4)])
+    target_rows = np.concatenate(
+        [np.vstack([src["detector"][src["sentence_index"] == k], np.full((1, 5), 50.0)]) for k in range(4)]
+    )
     write_shard(tmp_path / "tgt.h5", [n + 1 for n in lengths], rng, detector=target_rows)
     results = paired_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", seed=3)
     assert results["parallel"].distance == 0.0
@@ -136,8 +150,9 @@ def test_sentences_without_rows_on_one_side_are_not_paired(tmp_path):
     src = write_shard(tmp_path / "src.h5", [2, 3, 1], rng, sentence_ids=[0, 1, 2])
     tgt = write_shard(tmp_path / "tgt.h5", [2, 2], rng, sentence_ids=[0, 2])
     result = paired_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", pairings=["parallel"])["parallel"]
-    expected = brute_force(src["detector"], src["sentence_index"], tgt["detector"], tgt["sentence_index"],
-                           [(0, 0), (2, 2)], "euclidean")
+    expected = brute_force(
+        src["detector"], src["sentence_index"], tgt["detector"], tgt["sentence_index"], [(0, 0), (2, 2)], "euclidean"
+    )
     np.testing.assert_allclose(result.sentence_sums, expected, rtol=F32)
     assert result.n_prefixes == 3
 
@@ -196,6 +211,7 @@ def test_pair_languages():
 
 # --- the authors' pooled variant -----------------------------------------------------------------
 
+
 def authors_literal(src_pre, tgt_pre, seed, metric):
     """The authors' recipe on whole arrays: draw rows with replacement, GELU, L2-normalise,
     min over all drawn target rows, sum (same draw order as pooled_distances)."""
@@ -213,8 +229,7 @@ def test_pooled_matches_literal_recipe_and_reads_pre_activations(tmp_path, metri
     src = write_shard(tmp_path / "src.h5", [3, 4, 2, 5], rng, width=8)
     tgt = write_shard(tmp_path / "tgt.h5", [4, 2, 3, 3], rng, width=8)
     monkeypatch.setattr(dist, "AUTHORS_CHUNK_ROWS", 5)  # several target chunks
-    result = pooled_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", metric=metric, seed=9,
-                              block_rows=4)
+    result = pooled_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", metric=metric, seed=9, block_rows=4)
     expected = authors_literal(src["detector_pre"], tgt["detector_pre"], 9, metric)
     assert result.distance == pytest.approx(expected, rel=1e-5)
     assert result.n_prefixes == 14 and result.sentence_sums.size == 4
@@ -224,7 +239,10 @@ def test_pooled_is_deterministic_with_seed_and_changes_with_it(tmp_path):
     rng = np.random.default_rng(7)
     write_shard(tmp_path / "src.h5", [3, 4, 2, 5, 3], rng)
     write_shard(tmp_path / "tgt.h5", [4, 2, 3, 3, 2], rng)
-    run = lambda seed: pooled_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", seed=seed).distance
+
+    def run(seed):
+        return pooled_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "combinator", seed=seed).distance
+
     assert run(1) == run(1)
     assert run(1) != run(2)
 
@@ -234,15 +252,27 @@ def test_layer_distances_pairings_per_method(tmp_path):
     write_shard(tmp_path / "src.h5", [2, 3, 2], rng)
     write_shard(tmp_path / "tgt.h5", [3, 2, 2], rng)
     kw = dict(metric="euclidean", seed=0, block_sentences=2, block_rows=3)
-    assert set(layer_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", method="paper", **kw)) == \
-        {"parallel", "shuffled"}
-    assert set(layer_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", method="authors_code", **kw)) == \
-        {"parallel"}
+    assert set(layer_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", method="paper", **kw)) == {
+        "parallel",
+        "shuffled",
+    }
+    assert set(layer_distances(tmp_path / "src.h5", tmp_path / "tgt.h5", "detector", method="authors_code", **kw)) == {
+        "parallel"
+    }
 
 
 def test_distance_row_bootstrap_interval_covers_total(tmp_path):
-    keys = dict(model="m", method="paper", metric="euclidean", testset="t", src_lang="de", tgt_lang="en",
-                sublayer="detector", pairing="parallel", layer=3)
+    keys = dict(
+        model="m",
+        method="paper",
+        metric="euclidean",
+        testset="t",
+        src_lang="de",
+        tgt_lang="en",
+        sublayer="detector",
+        pairing="parallel",
+        layer=3,
+    )
     result = DistanceResult(np.array([1.0, 2.0, 4.0, 3.0, 0.5]), 12)
     row = dist.distance_row(result, Bootstrap(n_resamples=200, seed=1), **keys)
     assert row["distance"] == 10.5 and row["distance_mean"] == 10.5 / 12
@@ -253,8 +283,16 @@ def test_distance_row_bootstrap_interval_covers_total(tmp_path):
 
 
 def test_gather_table_sorts_and_rejects_duplicates(tmp_path):
-    keys = dict(model="m", method="paper", metric="euclidean", testset="t", src_lang="de", tgt_lang="en",
-                sublayer="detector", pairing="parallel")
+    keys = dict(
+        model="m",
+        method="paper",
+        metric="euclidean",
+        testset="t",
+        src_lang="de",
+        tgt_lang="en",
+        sublayer="detector",
+        pairing="parallel",
+    )
     result = DistanceResult(np.array([1.0, 2.0]), 4)
     rows = [dist.distance_row(result, Bootstrap(n_resamples=10), **keys, layer=layer) for layer in (1, 0)]
     write_tsv(pd.DataFrame(rows[:1]), tmp_path / "a.tsv")

@@ -8,14 +8,14 @@ from ffnscope.shards import ShardSet
 
 def test_minmax_rows_hand_computed():
     x = np.array([[0, 1, 2, 4], [5, 5, 5, 5], [-2, 0, 2, 6]], dtype=np.float32)
-    np.testing.assert_allclose(minmax_rows(x), [[0, .25, .5, 1], [1, 1, 1, 1], [0, .25, .5, 1]], rtol=1e-12)
+    np.testing.assert_allclose(minmax_rows(x), [[0, 0.25, 0.5, 1], [1, 1, 1, 1], [0, 0.25, 0.5, 1]], rtol=1e-12)
 
 
 def test_pool_neurons_keeps_peaks():
-    s = np.array([[0, .25, .5, 1, 0], [1, 0, 0, 0, .5]])
+    s = np.array([[0, 0.25, 0.5, 1, 0], [1, 0, 0, 0, 0.5]])
     pooled, starts = pool_neurons(s, 2)  # groups of neurons [0, 1] and [2, 3, 4]
     assert starts.tolist() == [0, 2]
-    np.testing.assert_array_equal(pooled, [[.25, 1], [1, .5]])
+    np.testing.assert_array_equal(pooled, [[0.25, 1], [1, 0.5]])
     same, starts = pool_neurons(s, 0)
     assert same is s and starts.tolist() == [0, 1, 2, 3, 4]
     assert pool_neurons(s, 5)[1].tolist() == [0, 1, 2, 3, 4]
@@ -30,8 +30,11 @@ def test_evenly_spaced_rows():
 
 def write_shard(path):
     detector = np.array([[0, 1, 2, 4], [5, 5, 5, 5], [-2, 0, 2, 6], [1, 3, 2, 0], [0, 0, 8, 4]], np.float32)
-    rows = {"detector": detector, "combinator": detector[:, ::-1] * 2,
-            "detector_pre": np.array([[-1, 0, 1, 2]] * 5, np.float32)}
+    rows = {
+        "detector": detector,
+        "combinator": detector[:, ::-1] * 2,
+        "detector_pre": np.array([[-1, 0, 1, 2]] * 5, np.float32),
+    }
     with ShardSet({0: path}, 5, "float32", "none", {0: {"layer": 0}}) as shards:
         shards.write(0, {0: rows}, np.array([0, 0, 1, 1, 2], np.int32), np.zeros(5, np.int32))
     return rows
@@ -43,8 +46,8 @@ def test_heatmap_file_paper(tmp_path):
     with np.load(tmp_path / "h.npz") as f:
         assert f["row_index"].tolist() == [0, 2, 4] and f["sentence_index"].tolist() == [0, 1, 2]
         # rows [0,1,2,4], [-2,0,2,6], [0,0,8,4] -> S [0,.25,.5,1], [0,.25,.5,1], [0,0,1,.5]; max over [0,1], [2,3]
-        np.testing.assert_allclose(f["detector"], [[.25, 1], [.25, 1], [0, 1]])
-        np.testing.assert_allclose(f["combinator"], [[1, .25], [1, .25], [1, 0]])
+        np.testing.assert_allclose(f["detector"], [[0.25, 1], [0.25, 1], [0, 1]])
+        np.testing.assert_allclose(f["combinator"], [[1, 0.25], [1, 0.25], [1, 0]])
         assert f["detector_neuron_start"].tolist() == [0, 2] and f["detector"].dtype == np.float32
 
 

@@ -15,8 +15,11 @@ def write(path, s, rss):
 
 def test_gather_and_per_rule(tmp_path):
     root = tmp_path / "benchmarks"
-    paths = [write(root / "snapshot/m/de.tsv", 10.5, 1200.0), write(root / "snapshot/m/en.tsv", 4.5, 900.0),
-             write(root / "layer_stats/m/paper/de_layer00.tsv", 1.25, 80.0)]
+    paths = [
+        write(root / "snapshot/m/de.tsv", 10.5, 1200.0),
+        write(root / "snapshot/m/en.tsv", 4.5, 900.0),
+        write(root / "layer_stats/m/paper/de_layer00.tsv", 1.25, 80.0),
+    ]
     df = gather(paths, root)
     assert list(df["rule"]) == ["snapshot", "snapshot", "layer_stats"]
     assert list(df["job"]) == ["m/de", "m/en", "m/paper/de_layer00"]

@@ -2,10 +2,16 @@ import numpy as np
 import pytest
 
 from ffnscope.bootstrap import Bootstrap, resample_indices
-from ffnscope.metrics import (SentenceStats, firing_rule, gelu, prepare_chunk, row_flatness, sentence_statistics,
-                              shard_statistics)
+from ffnscope.metrics import (
+    SentenceStats,
+    firing_rule,
+    gelu,
+    prepare_chunk,
+    row_flatness,
+    sentence_statistics,
+    shard_statistics,
+)
 from ffnscope.shards import ShardSet
-
 
 F32 = 1e-6  # flatness of float32 rows is computed in float32 (relative error ~1e-7)
 
@@ -21,6 +27,7 @@ def layer_statistics(chunks, rule, method):
 
 
 # --- flatness, eq. (2)-(3) -------------------------------------------------------------------
+
 
 def test_flatness_paper_hand_computed():
     # x = [0,1,2,3] -> S = [0, 1/3, 2/3, 1]
@@ -73,6 +80,7 @@ def test_flatness_unknown_variant():
 
 # --- firing rules ----------------------------------------------------------------------------
 
+
 def test_firing_rules():
     x = rows([-1.0, -1e-4, 0.0, 1e-4, 2e-3])
     assert firing_rule("> 0")(x).tolist() == [[False, False, False, True, True]]
@@ -92,6 +100,7 @@ def test_invalid_firing_rule_names_spec_and_valid_forms(spec):
 
 
 # --- activation frequency ---------------------------------------------------------------------
+
 
 def test_activation_frequency_hand_computed():
     # 4 prefixes x 3 neurons; "> 0" fires: neuron 0: 4/4, neuron 1: 1/4, neuron 2: 0/4
@@ -165,6 +174,7 @@ def test_unknown_method_and_rule_fail_at_construction():
 
 # --- authors_code method: GELU first -----------------------------------------------------------
 
+
 def test_gelu_values():
     x = np.array([-10, -1, 0, 1, 2], dtype=np.float32)
     g = gelu(x)
@@ -207,17 +217,23 @@ def test_authors_code_flatness_uses_gelu_and_authors_variant():
     assert stats.flatness_sum() == pytest.approx(0.2216035143489079, rel=F32)
     # paper method on the raw values: S = [0, 1/3, 2/3, 1] -> 0.2295739585136224
     assert layer_statistics([rows([-1, 0, 1, 2])], "> 0", "paper").flatness_sum() == pytest.approx(
-        0.2295739585136224, rel=F32)
+        0.2295739585136224, rel=F32
+    )
 
 
 # --- per-sentence accumulation ----------------------------------------------------------------
 
+
 def test_per_sentence_values_hand_computed():
     # 5 prefixes of 4 sentences; sentence 2 has no prefix (e.g. a one-word sentence under the
     # authors' prefix variant) and keeps zeros
-    x = rows([1, 0, -1], [2, 3, -1],   # sentence 0
-             [0, 1, 2, 3][:3],          # sentence 1: [0, 1, 2]
-             [4, 4, 4], [-2, 0, 2])     # sentence 3
+    x = rows(
+        [1, 0, -1],
+        [2, 3, -1],  # sentence 0
+        [0, 1, 2, 3][:3],  # sentence 1: [0, 1, 2]
+        [4, 4, 4],
+        [-2, 0, 2],
+    )  # sentence 3
     stats = sentence_statistics([(x, np.array([0, 0, 1, 3, 3]))], 4, "> 0", "paper")
     assert stats.fires.tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 0], [1, 1, 2]]
     assert stats.activation_sums.tolist() == [[3, 3, -2], [0, 1, 2], [0, 0, 0], [2, 4, 6]]
@@ -273,9 +289,11 @@ def test_confidence_intervals_equal_brute_force_and_cover_the_estimate():
         freq.append(fired[rows_drawn].sum() / (13 * len(rows_drawn)))
         flat.append(row_flatness(x[rows_drawn]).sum())
         flat_mean.append(flat[-1] / len(rows_drawn))
-    for ci, reps, point in [(stats.frequency_mean_ci(boot, "wmt14-de-en"), freq, stats.frequency_mean()),
-                            (stats.flatness_ci(boot, "wmt14-de-en"), flat, stats.flatness_sum()),
-                            (stats.flatness_mean_ci(boot, "wmt14-de-en"), flat_mean, stats.flatness_mean())]:
+    for ci, reps, point in [
+        (stats.frequency_mean_ci(boot, "wmt14-de-en"), freq, stats.frequency_mean()),
+        (stats.flatness_ci(boot, "wmt14-de-en"), flat, stats.flatness_sum()),
+        (stats.flatness_mean_ci(boot, "wmt14-de-en"), flat_mean, stats.flatness_mean()),
+    ]:
         assert ci == pytest.approx(tuple(np.percentile(reps, [2.5, 97.5])), rel=1e-9)
         assert ci[0] < point < ci[1]
 
@@ -288,15 +306,15 @@ def test_shard_statistics_reads_the_method_source(tmp_path):
     index = np.array([0, 0, 1, 2, 2])
     path = tmp_path / "layer03.h5"
     with ShardSet({3: path}, 5, "float32", "none", {3: {"n_sentences": 3, "layer": 3}}) as shard:
-        shard.write(0, {3: {"detector": detector, "combinator": combinator, "detector_pre": pre}},
-                    index, np.arange(5))
+        shard.write(0, {3: {"detector": detector, "combinator": combinator, "detector_pre": pre}}, index, np.arange(5))
     for chunk_rows in (2, 4096):  # chunks of 2 rows split sentence 2 across chunks
         paper = shard_statistics(path, "detector", "paper", "> 0", chunk_rows)
         assert paper.n_sentences == 3 and paper.n_prefixes.tolist() == [2, 1, 2]
         assert paper.activation_sums.tolist() == [[2, 1], [1, 1], [3, 1]]
         authors = shard_statistics(path, "detector", "authors_code", "> 0", chunk_rows)
-        np.testing.assert_allclose(authors.activation_sums, [gelu(pre[:2]).sum(0), gelu(pre[2]), gelu(pre[3:]).sum(0)],
-                                   rtol=1e-6)
+        np.testing.assert_allclose(
+            authors.activation_sums, [gelu(pre[:2]).sum(0), gelu(pre[2]), gelu(pre[3:]).sum(0)], rtol=1e-6
+        )
         # GELU > 0 exactly where pre > 0: neuron 0 fires in 3 of 5 prefixes, neuron 1 in 1
         assert authors.frequency().tolist() == [0.6, 0.2]
         comb = shard_statistics(path, "combinator", "authors_code", "> 0", chunk_rows)

@@ -29,10 +29,13 @@ def test_random_copy_keeps_shapes_and_tokenizer_with_fresh_seeded_weights(tmp_pa
     assert matrices and all(not torch.equal(wa[k], trained[k]) for k in matrices)
     # the architecture's own initialiser (XGLM: normal, std init_std), not the trained values
     assert wa[fc1].std().item() == pytest.approx(AutoConfig.from_pretrained(a).init_std, rel=0.1)
-    assert AutoConfig.from_pretrained(a).to_diff_dict() | {"_name_or_path": ""} == \
-        AutoConfig.from_pretrained(tiny_xglm_dir).to_diff_dict() | {"_name_or_path": ""}
+    assert AutoConfig.from_pretrained(a).to_diff_dict() | {"_name_or_path": ""} == AutoConfig.from_pretrained(
+        tiny_xglm_dir
+    ).to_diff_dict() | {"_name_or_path": ""}
     text = "Die Katze schläft auf dem Sofa."
-    assert AutoTokenizer.from_pretrained(a)(text).input_ids == AutoTokenizer.from_pretrained(tiny_xglm_dir)(text).input_ids
+    assert (
+        AutoTokenizer.from_pretrained(a)(text).input_ids == AutoTokenizer.from_pretrained(tiny_xglm_dir)(text).input_ids
+    )
     provenance = json.loads((a / PROVENANCE_FILE).read_text())
     assert provenance["random_init_of"] == str(tiny_xglm_dir) and provenance["seed"] == 1
     loaded = load_model("tiny-xglm-random", str(a), device="cpu", dtype="float32")

@@ -39,6 +39,9 @@ def test_wmt14_english_sides_full_files(shared_data):
     # sentences; de-en has two duplicated lines (3,001 distinct of 3,003); hi-en 2,506 distinct
     wmt = shared_data / "wmt14"
     rows = overlap_rows({t: wmt / t / "en.txt" for t in ("cs-en", "de-en", "hi-en")}, "full")
-    assert [(r["n_a"], r["n_b"], r["shared"]) for r in rows] == [(3003, 3001, 1503), (3003, 2506, 1500),
-                                                                 (3001, 2506, 1500)]
+    assert [(r["n_a"], r["n_b"], r["shared"]) for r in rows] == [
+        (3003, 3001, 1503),
+        (3003, 2506, 1500),
+        (3001, 2506, 1500),
+    ]
     assert rows[0]["jaccard"] == pytest.approx(1503 / (3003 + 3001 - 1503), rel=1e-12)

@@ -22,32 +22,61 @@ def test_flops_and_cost_roundtrip():
 
 def test_estimate_run_by_hand():
     dims = ModelDims(n_layers=2, d_model=4, ffn_dim=8)  # 128 weights per layer
-    est = estimate_run(dims, seconds_per_gflop=3600.0, n_sides=2, n_sentences=10, words_per_sentence=5,
-                       tokens_per_word=1.0, bytes_per_value=2.0)
+    est = estimate_run(
+        dims,
+        seconds_per_gflop=3600.0,
+        n_sides=2,
+        n_sentences=10,
+        words_per_sentence=5,
+        tokens_per_word=1.0,
+        bytes_per_value=2.0,
+    )
     assert est.n_prefixes == 100  # 2 sides x 10 sentences x 5 words
     assert est.n_tokens == 120  # plus one BOS per sentence
     # per token: 2 layers x (2 x 128 + 2 x 6 x 4) = 608 FLOPs; 120 x 608 / 1e9 GFLOP x 3600 s / 3600
     assert est.compute_hours == pytest.approx(120 * 608 / 1e9)
     assert est.disk_gb == pytest.approx(100 * 2 * (8 + 4) * 2.0 / 1e9)
     assert est.write_hours == 0.0 and est.hours == est.compute_hours
-    with_pre = estimate_run(dims, seconds_per_gflop=3600.0, n_sides=2, n_sentences=10, words_per_sentence=5,
-                            tokens_per_word=1.0, bytes_per_value=2.0, store_pre_activation=True)
+    with_pre = estimate_run(
+        dims,
+        seconds_per_gflop=3600.0,
+        n_sides=2,
+        n_sentences=10,
+        words_per_sentence=5,
+        tokens_per_word=1.0,
+        bytes_per_value=2.0,
+        store_pre_activation=True,
+    )
     assert with_pre.disk_gb == pytest.approx(100 * 2 * (8 + 8 + 4) * 2.0 / 1e9)
 
 
 def test_writer_bounds_the_job_when_slower():
     dims = ModelDims(n_layers=1, d_model=500, ffn_dim=500)
     # 1000 prefixes x 1000 values x 2 bytes = 2 MB of float16 at 1 MB/s: 2 s of writing
-    est = estimate_run(dims, seconds_per_gflop=0.0, n_sides=1, n_sentences=100, words_per_sentence=10,
-                       tokens_per_word=1.0, bytes_per_value=1.0, write_mb_s=1.0)
+    est = estimate_run(
+        dims,
+        seconds_per_gflop=0.0,
+        n_sides=1,
+        n_sentences=100,
+        words_per_sentence=10,
+        tokens_per_word=1.0,
+        bytes_per_value=1.0,
+        write_mb_s=1.0,
+    )
     assert est.write_hours == pytest.approx(2 / 3600)
     assert est.hours == est.write_hours
     assert est.disk_gb == pytest.approx(1e6 / 1e9)
 
 
 def test_dims_from_config_json_of_each_family():
-    gemma = {"text_config": {"model_type": "gemma3_text", "hidden_size": 640, "intermediate_size": 2048,
-                             "num_hidden_layers": 18}}
+    gemma = {
+        "text_config": {
+            "model_type": "gemma3_text",
+            "hidden_size": 640,
+            "intermediate_size": 2048,
+            "num_hidden_layers": 18,
+        }
+    }
     assert plan.dims_from_config(gemma) == plan.ModelDims(n_layers=18, d_model=640, ffn_dim=2048, gated=True)
     gpt2 = {"model_type": "gpt2", "n_embd": 768, "n_inner": None, "n_layer": 12}
     assert plan.dims_from_config(gpt2) == plan.ModelDims(n_layers=12, d_model=768, ffn_dim=3072, gated=False)
@@ -56,17 +85,33 @@ def test_dims_from_config_json_of_each_family():
 
 
 def test_plan_table_rows_are_the_estimates(tmp_path):
-    (tmp_path / "config.json").write_text(
-        '{"model_type": "xglm", "d_model": 64, "ffn_dim": 256, "num_layers": 4}')
+    (tmp_path / "config.json").write_text('{"model_type": "xglm", "d_model": 64, "ffn_dim": 256, "num_layers": 4}')
     costs = {"cpu_seconds_per_gflop": 0.03, "bytes_per_value": 2.0, "write_mb_s": 1000.0}
     table = plan.plan_table(
-        [{"name": "tiny", "path": str(tmp_path), "n_layers_analysed": 2},
-         {"name": "hub-only", "path": "org/not-downloaded", "n_layers_analysed": 2}],
-        costs=costs, gpu_tflops=50, n_sides=8, n_sentences=100, words_per_sentence=10,
-        tokens_per_word=1.5, store_pre_activation=True)
-    cpu = plan.estimate_run(plan.ModelDims(4, 64, 256), seconds_per_gflop=0.03, n_sides=8, n_sentences=100,
-                            words_per_sentence=10, tokens_per_word=1.5, bytes_per_value=2.0,
-                            store_pre_activation=True, n_layers_analysed=2, write_mb_s=1000.0)
+        [
+            {"name": "tiny", "path": str(tmp_path), "n_layers_analysed": 2},
+            {"name": "hub-only", "path": "org/not-downloaded", "n_layers_analysed": 2},
+        ],
+        costs=costs,
+        gpu_tflops=50,
+        n_sides=8,
+        n_sentences=100,
+        words_per_sentence=10,
+        tokens_per_word=1.5,
+        store_pre_activation=True,
+    )
+    cpu = plan.estimate_run(
+        plan.ModelDims(4, 64, 256),
+        seconds_per_gflop=0.03,
+        n_sides=8,
+        n_sentences=100,
+        words_per_sentence=10,
+        tokens_per_word=1.5,
+        bytes_per_value=2.0,
+        store_pre_activation=True,
+        n_layers_analysed=2,
+        write_mb_s=1000.0,
+    )
     row = table.iloc[0]
     assert row.n_prefixes == 8000 and row.snapshot_hours == cpu.hours and row.disk_gb == cpu.disk_gb
     # 8000 prefixes x 2 layers x (2 x 256 + 64) values x 2 bytes

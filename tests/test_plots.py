@@ -8,9 +8,18 @@ import pytest
 import yaml
 from docutils.core import publish_parts
 
-from ffnscope.plots import (HeatmapPanel, make_activation_frequency_figure, make_activation_heatmap_figure,
-                            make_activation_profile_figure, make_distance_figure, make_flatness_figure,
-                            make_overlap_figure, make_rank_correlation_figure, make_rsa_figure, save_figure)
+from ffnscope.plots import (
+    HeatmapPanel,
+    make_activation_frequency_figure,
+    make_activation_heatmap_figure,
+    make_activation_profile_figure,
+    make_distance_figure,
+    make_flatness_figure,
+    make_overlap_figure,
+    make_rank_correlation_figure,
+    make_rsa_figure,
+    save_figure,
+)
 from ffnscope.plots import heatmaps as plot_heatmaps
 from ffnscope.plots.heatmaps import display_matrix, overlap_matrix, peak_columns, read_activations
 from ffnscope.plots.lines import pair_labels
@@ -38,12 +47,27 @@ def stats():
         for testset, lang in SIDES:
             for sublayer in ("detector", "combinator"):
                 for layer in LAYERS:
-                    rows.append({"model": model, "method": "paper", "testset": testset, "lang": lang,
-                                 "sublayer": sublayer, "layer": layer, "mean": 0.9 - 0.1 * layer, "std": 0.05,
-                                 "ci_low": 0.89 - 0.1 * layer, "ci_high": 0.91 - 0.1 * layer,
-                                 "flatness": 100.0 * (layer + 1), "flatness_mean": 10.0 * (layer + 1),
-                                 "mean_ci_low": 9.0 * (layer + 1), "mean_ci_high": 11.0 * (layer + 1),
-                                 "n_prefixes": 10, "n_sentences": 2, "firing_rule": "> 0"})
+                    rows.append(
+                        {
+                            "model": model,
+                            "method": "paper",
+                            "testset": testset,
+                            "lang": lang,
+                            "sublayer": sublayer,
+                            "layer": layer,
+                            "mean": 0.9 - 0.1 * layer,
+                            "std": 0.05,
+                            "ci_low": 0.89 - 0.1 * layer,
+                            "ci_high": 0.91 - 0.1 * layer,
+                            "flatness": 100.0 * (layer + 1),
+                            "flatness_mean": 10.0 * (layer + 1),
+                            "mean_ci_low": 9.0 * (layer + 1),
+                            "mean_ci_high": 11.0 * (layer + 1),
+                            "n_prefixes": 10,
+                            "n_sentences": 2,
+                            "firing_rule": "> 0",
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -55,28 +79,60 @@ def distance():
             for pairing, offset in (("parallel", 0.0), ("shuffled", 50.0)):
                 for layer in LAYERS:
                     d = 100.0 - 10 * layer + offset
-                    rows.append({"model": model, "method": "paper", "metric": "euclidean", "testset": testset,
-                                 "src_lang": src, "tgt_lang": "en", "sublayer": "detector", "layer": layer,
-                                 "pairing": pairing, "distance": d, "distance_mean": d / 10, "ci_low": d - 2,
-                                 "ci_high": d + 2, "n_pairs": 3, "n_prefixes": 10})
+                    rows.append(
+                        {
+                            "model": model,
+                            "method": "paper",
+                            "metric": "euclidean",
+                            "testset": testset,
+                            "src_lang": src,
+                            "tgt_lang": "en",
+                            "sublayer": "detector",
+                            "layer": layer,
+                            "pairing": pairing,
+                            "distance": d,
+                            "distance_mean": d / 10,
+                            "ci_low": d - 2,
+                            "ci_high": d + 2,
+                            "n_pairs": 3,
+                            "n_prefixes": 10,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 @pytest.fixture
 def rank():
-    plan = [("cross_language", "wmt14-de-en/de", "wmt14-de-en/en"), ("cross_language", "wmt14-de-en/de", "wmt14-hi-en/hi"),
-            ("intra_english", "wmt14-de-en/en", "wmt14-hi-en/en"),
-            ("parallel", "wmt14-de-en/de", "wmt14-de-en/en"), ("parallel", "wmt14-hi-en/hi", "wmt14-hi-en/en")]
+    plan = [
+        ("cross_language", "wmt14-de-en/de", "wmt14-de-en/en"),
+        ("cross_language", "wmt14-de-en/de", "wmt14-hi-en/hi"),
+        ("intra_english", "wmt14-de-en/en", "wmt14-hi-en/en"),
+        ("parallel", "wmt14-de-en/de", "wmt14-de-en/en"),
+        ("parallel", "wmt14-hi-en/hi", "wmt14-hi-en/en"),
+    ]
     rows = []
     for model in MODELS:
         for comparison, a, b in plan:
             for pairing in ("parallel", "non_parallel") if comparison == "parallel" else ("parallel",):
                 for layer in LAYERS:
                     rho = 0.8 - 0.1 * layer - (0.3 if pairing == "non_parallel" else 0.0)
-                    rows.append({"model": model, "method": "paper", "comparison": comparison, "side_a": a,
-                                 "side_b": b, "sublayer": "combinator", "layer": layer, "pairing": pairing,
-                                 "rho": rho, "p_value": 0.01, "ci_low": np.nan, "ci_high": np.nan,
-                                 "n_sentences": 3})
+                    rows.append(
+                        {
+                            "model": model,
+                            "method": "paper",
+                            "comparison": comparison,
+                            "side_a": a,
+                            "side_b": b,
+                            "sublayer": "combinator",
+                            "layer": layer,
+                            "pairing": pairing,
+                            "rho": rho,
+                            "p_value": 0.01,
+                            "ci_low": np.nan,
+                            "ci_high": np.nan,
+                            "n_sentences": 3,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -96,9 +152,14 @@ def test_frequency_figure_panels_lines_and_both_bands(stats):
     assert fig.axes[0].get_ylabel() == "Activation frequency"
     title = fig.get_suptitle()
     assert "detector" in title and "method: paper" in title and "firing rule: > 0" in title
-    assert legend_labels(fig) == ["wmt14-de-en/de", "wmt14-de-en/en", "wmt14-hi-en/hi",
-                                  "\u00b11 std over neurons", "95 % bootstrap CI over sentences"]
-    assert [l.get_color() for l in fig.axes[0].lines] == [l.get_color() for l in fig.axes[1].lines]
+    assert legend_labels(fig) == [
+        "wmt14-de-en/de",
+        "wmt14-de-en/en",
+        "wmt14-hi-en/hi",
+        "\u00b11 std over neurons",
+        "95 % bootstrap CI over sentences",
+    ]
+    assert [line.get_color() for line in fig.axes[0].lines] == [line.get_color() for line in fig.axes[1].lines]
 
 
 def test_no_ci_band_when_intervals_are_off(stats):
@@ -111,8 +172,14 @@ def test_legend_keys_get_a_column_of_their_own(distance):
     fig = make_distance_figure(distance, "detector")  # 2 panels: 3 legend columns fit
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
     assert fig.legends[0]._ncols == 2
-    assert texts == ["de \u2192 en", "hi \u2192 en", " ", "parallel pairs", "shuffled pairs (control)",
-                     "95 % bootstrap CI over sentences"]
+    assert texts == [
+        "de \u2192 en",
+        "hi \u2192 en",
+        " ",
+        "parallel pairs",
+        "shuffled pairs (control)",
+        "95 % bootstrap CI over sentences",
+    ]
 
 
 def test_long_legends_grow_the_figure():
@@ -120,9 +187,24 @@ def test_long_legends_grow_the_figure():
     inches, leaving room for int(3.08 / (0.7 + 8 * 0.085)) = 2 columns of pairs: 5 rows, 2
     more than the 3 reserved, so the figure is 2 * 0.25 inches taller than 3.2 + 0.9."""
     langs = ["cs", "de", "en", "fr", "hi"]
-    rows = [{"model": "m", "method": "paper", "comparison": "cross_language", "side_a": f"t{a}/{a}",
-             "side_b": f"t{b}/{b}", "sublayer": "detector", "layer": k, "pairing": "parallel", "rho": 0.5,
-             "ci_low": 0.4, "ci_high": 0.6} for i, a in enumerate(langs) for b in langs[i + 1:] for k in range(3)]
+    rows = [
+        {
+            "model": "m",
+            "method": "paper",
+            "comparison": "cross_language",
+            "side_a": f"t{a}/{a}",
+            "side_b": f"t{b}/{b}",
+            "sublayer": "detector",
+            "layer": k,
+            "pairing": "parallel",
+            "rho": 0.5,
+            "ci_low": 0.4,
+            "ci_high": 0.6,
+        }
+        for i, a in enumerate(langs)
+        for b in langs[i + 1 :]
+        for k in range(3)
+    ]
     fig = make_rank_correlation_figure(pd.DataFrame(rows), "detector", comparison="cross_language")
     assert fig.legends[0]._ncols == 3 and len(legend_labels(fig)) == 11
     assert fig.get_figheight() == pytest.approx(4.6) and fig.get_figwidth() == 6.5
@@ -157,14 +239,23 @@ def test_distance_figure_pairs_pairings_and_bands(distance):
     fig = make_distance_figure(distance, "detector")
     assert [ax.get_title() for ax in fig.axes] == MODELS
     ax = fig.axes[0]
-    assert [(l.get_label(), l.get_linestyle()) for l in ax.lines] == [
-        ("de \u2192 en", "-"), ("de \u2192 en", "--"), ("hi \u2192 en", "-"), ("hi \u2192 en", "--")]
+    assert [(line.get_label(), line.get_linestyle()) for line in ax.lines] == [
+        ("de \u2192 en", "-"),
+        ("de \u2192 en", "--"),
+        ("hi \u2192 en", "-"),
+        ("hi \u2192 en", "--"),
+    ]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [150, 140, 130, 120])
     assert ax.lines[0].get_color() == ax.lines[1].get_color() != ax.lines[2].get_color()
     assert len(bands(ax, "ci")) == 4
     assert ax.get_ylabel() == "Summed minimum euclidean distance"
-    assert legend_labels(fig) == ["de \u2192 en", "hi \u2192 en", "parallel pairs", "shuffled pairs (control)",
-                                  "95 % bootstrap CI over sentences"]
+    assert legend_labels(fig) == [
+        "de \u2192 en",
+        "hi \u2192 en",
+        "parallel pairs",
+        "shuffled pairs (control)",
+        "95 % bootstrap CI over sentences",
+    ]
     assert "Algorithm 1, euclidean" in fig.get_suptitle() and "method: paper" in fig.get_suptitle()
 
 
@@ -181,23 +272,28 @@ def test_distance_metric_choice(distance):
 def test_rank_correlation_figures_per_comparison(rank):
     fig = make_rank_correlation_figure(rank, "combinator", comparison="cross_language")
     assert len(fig.axes) == 2
-    assert [l.get_label() for l in fig.axes[0].lines] == ["de vs en", "de vs hi"]
-    assert all(l.get_linestyle() == "-" for l in fig.axes[0].lines)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["de vs en", "de vs hi"]
+    assert all(line.get_linestyle() == "-" for line in fig.axes[0].lines)
     assert len(fig.axes[0].collections) == 0  # NaN intervals: no band
     assert "between languages" in fig.get_suptitle()
     fig = make_rank_correlation_figure(rank, "combinator", comparison="intra_english")
-    assert [l.get_label() for l in fig.axes[0].lines] == ["wmt14-de-en vs wmt14-hi-en"]
+    assert [line.get_label() for line in fig.axes[0].lines] == ["wmt14-de-en vs wmt14-hi-en"]
     fig = make_rank_correlation_figure(rank, "combinator", comparison="parallel")
-    assert [(l.get_label(), l.get_linestyle()) for l in fig.axes[1].lines] == [
-        ("de vs en", "-"), ("de vs en", "--"), ("hi vs en", "-"), ("hi vs en", "--")]
+    assert [(line.get_label(), line.get_linestyle()) for line in fig.axes[1].lines] == [
+        ("de vs en", "-"),
+        ("de vs en", "--"),
+        ("hi vs en", "-"),
+        ("hi vs en", "--"),
+    ]
     np.testing.assert_allclose(fig.axes[1].lines[1].get_ydata(), [0.5, 0.4, 0.3, 0.2])
     assert legend_labels(fig)[-2:] == ["parallel pairs", "non-parallel halves (control)"]  # NaN CIs: no band entry
     sorted_rows = rank.sort_values(["pairing", "layer"])  # tables are sorted: non_parallel first
     fig = make_rank_correlation_figure(sorted_rows, "combinator", comparison="parallel")
     assert legend_labels(fig)[-2:] == ["parallel pairs", "non-parallel halves (control)"]
     with pytest.raises(ValueError, match=r"unknown pairing values \['paired'\]"):
-        make_rank_correlation_figure(rank.replace({"pairing": {"non_parallel": "paired"}}), "combinator",
-                                     comparison="parallel")
+        make_rank_correlation_figure(
+            rank.replace({"pairing": {"non_parallel": "paired"}}), "combinator", comparison="parallel"
+        )
     assert fig.axes[0].get_ylabel().startswith("Spearman")
     fig = make_rank_correlation_figure(rank, "detector", comparison="parallel")  # no detector rows
     assert fig.axes[0].texts[0].get_text() == "No parallel rank correlations in this run's tables."
@@ -222,15 +318,23 @@ def write_heatmap(path, rng, n_prefixes, peak=None):
 @pytest.fixture
 def heatmaps(tmp_path):
     rng = np.random.default_rng(0)
-    return [HeatmapPanel(model, "wmt14-de-en/de", layer, write_heatmap(tmp_path / f"{model}_{layer}.npz", rng, 6, peak=3))
-            for model, layers in (("m-small", [0, 2, 3]), ("m-big", [0, 5])) for layer in layers]
+    return [
+        HeatmapPanel(model, "wmt14-de-en/de", layer, write_heatmap(tmp_path / f"{model}_{layer}.npz", rng, 6, peak=3))
+        for model, layers in (("m-small", [0, 2, 3]), ("m-big", [0, 5]))
+        for layer in layers
+    ]
 
 
 def test_activation_heatmaps_one_panel_per_model_and_layer(heatmaps):
     fig = make_activation_heatmap_figure(heatmaps, "detector", method="paper")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in panels] == ["m-small, layer 0", "m-small, layer 2", "m-small, layer 3",
-                                                 "m-big, layer 0", "m-big, layer 5"]
+    assert [ax.get_title() for ax in panels] == [
+        "m-small, layer 0",
+        "m-small, layer 2",
+        "m-small, layer 3",
+        "m-big, layer 0",
+        "m-big, layer 5",
+    ]
     assert [ax.get_subplotspec().colspan.start for ax in panels] == [0, 1, 2, 0, 1]  # one row per model
     image = panels[0].images[0]
     np.testing.assert_array_equal(image.get_array(), np.load(heatmaps[0].path)["detector"])
@@ -244,8 +348,10 @@ def test_activation_heatmaps_one_panel_per_model_and_layer(heatmaps):
     fig = make_activation_heatmap_figure(two_sides, "detector", method="paper")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     assert [(ax.get_title(), ax.get_subplotspec().rowspan.start) for ax in panels] == [
-        ("m-small, layer 0, wmt14-de-en/de", 0), ("m-small, layer 2, wmt14-de-en/de", 0),
-        ("m-small, layer 0, wmt14-de-en/en", 1)]
+        ("m-small, layer 0, wmt14-de-en/de", 0),
+        ("m-small, layer 2, wmt14-de-en/de", 0),
+        ("m-small, layer 0, wmt14-de-en/en", 1),
+    ]
     assert "several sides" in fig.get_suptitle()
     with pytest.raises(ValueError, match="no heat-map panels"):
         make_activation_heatmap_figure([], "detector", method="paper")
@@ -257,8 +363,14 @@ def test_pooled_heatmaps_follow_neuron_starts_and_rows(tmp_path, monkeypatch):
     comb = np.zeros((4, 5), dtype=np.float32)
     comb[3, 4] = 1.0
     path = tmp_path / "pooled.npz"
-    np.savez(path, detector=comb, combinator=comb, sentence_index=np.arange(4), row_index=np.array([0, 10, 20, 30]),
-             combinator_neuron_start=np.array([0, 4, 8, 12, 16]))
+    np.savez(
+        path,
+        detector=comb,
+        combinator=comb,
+        sentence_index=np.arange(4),
+        row_index=np.array([0, 10, 20, 30]),
+        combinator_neuron_start=np.array([0, 4, 8, 12, 16]),
+    )
     a = read_activations(path, "combinator")
     assert a.neuron_label(1) == "neurons 4-7" and a.neuron_label(4) == "neuron 16"
     monkeypatch.setattr(plot_heatmaps, "IMAGE_MAX_PIXELS", (2, 2))
@@ -268,7 +380,9 @@ def test_pooled_heatmaps_follow_neuron_starts_and_rows(tmp_path, monkeypatch):
     assert fig.axes[0].images[0].get_extent() == [-0.5, 19.5, 39.5, -0.5]
     fig = make_activation_profile_figure([HeatmapPanel("m", "t/de", 0, path)], method="paper")
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
-        "most frequent peak: neurons 0-3 (75% of prefixes)", "largest std across prefixes: neuron 16"]
+        "most frequent peak: neurons 0-3 (75% of prefixes)",
+        "largest std across prefixes: neuron 16",
+    ]
 
 
 def test_activation_profiles_mark_the_peak_neuron(heatmaps):
@@ -291,9 +405,22 @@ def test_peak_columns():
 
 
 def test_rsa_figure_one_panel_per_model_pair():
-    rows = [{"model_a": a, "model_b": b, "method": "paper", "side": "wmt14-de-en/de", "sublayer": "combinator",
-             "layer_a": i, "layer_b": j, "similarity": 0.1 * i + 0.01 * j, "n_prefixes": 20}
-            for a, b in (("m1", "m2"), ("m1", "m3"), ("m2", "m3")) for i in range(3) for j in range(2)]
+    rows = [
+        {
+            "model_a": a,
+            "model_b": b,
+            "method": "paper",
+            "side": "wmt14-de-en/de",
+            "sublayer": "combinator",
+            "layer_a": i,
+            "layer_b": j,
+            "similarity": 0.1 * i + 0.01 * j,
+            "n_prefixes": 20,
+        }
+        for a, b in (("m1", "m2"), ("m1", "m3"), ("m2", "m3"))
+        for i in range(3)
+        for j in range(2)
+    ]
     fig = make_rsa_figure(pd.DataFrame(rows), "combinator")
     panels = fig.axes[:3]
     assert [ax.get_title() for ax in panels] == ["m1 vs m2", "m1 vs m3", "m2 vs m3"]
@@ -311,14 +438,37 @@ def test_rsa_figure_one_panel_per_model_pair():
 
 @pytest.fixture
 def overlap():
-    return pd.DataFrame([
-        {"side_a": "wmt14-cs-en/en", "side_b": "wmt14-de-en/en", "scope": "sampled", "n_a": 10, "n_b": 12,
-         "shared": 4, "jaccard": 4 / 18},
-        {"side_a": "wmt14-cs-en/en", "side_b": "wmt14-hi-en/en", "scope": "sampled", "n_a": 10, "n_b": 9,
-         "shared": 0, "jaccard": 0.0},
-        {"side_a": "wmt14-de-en/en", "side_b": "wmt14-hi-en/en", "scope": "sampled", "n_a": 12, "n_b": 9,
-         "shared": 1, "jaccard": 1 / 20},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "side_a": "wmt14-cs-en/en",
+                "side_b": "wmt14-de-en/en",
+                "scope": "sampled",
+                "n_a": 10,
+                "n_b": 12,
+                "shared": 4,
+                "jaccard": 4 / 18,
+            },
+            {
+                "side_a": "wmt14-cs-en/en",
+                "side_b": "wmt14-hi-en/en",
+                "scope": "sampled",
+                "n_a": 10,
+                "n_b": 9,
+                "shared": 0,
+                "jaccard": 0.0,
+            },
+            {
+                "side_a": "wmt14-de-en/en",
+                "side_b": "wmt14-hi-en/en",
+                "scope": "sampled",
+                "n_a": 12,
+                "n_b": 9,
+                "shared": 1,
+                "jaccard": 1 / 20,
+            },
+        ]
+    )
 
 
 def test_overlap_matrix_is_symmetric_with_counts_on_the_diagonal(overlap):
@@ -340,8 +490,9 @@ def test_overlap_figure_one_panel_per_scope(overlap):
 def test_comparisons_a_single_english_side_cannot_make_say_so(overlap, rank):
     fig = make_overlap_figure(overlap.iloc[:0])
     assert "Fewer than two test sets of this run have an English side" in fig.axes[0].texts[0].get_text()
-    fig = make_rank_correlation_figure(rank[rank.comparison != "intra_english"], "combinator",
-                                       comparison="intra_english")
+    fig = make_rank_correlation_figure(
+        rank[rank.comparison != "intra_english"], "combinator", comparison="intra_english"
+    )
     assert "Fewer than two test sets" in fig.axes[0].texts[0].get_text()
 
 
@@ -370,14 +521,20 @@ def test_mixed_methods_are_refused(stats):
         make_activation_frequency_figure(mixed, "detector")
 
 
-@pytest.mark.parametrize("caption", sorted(p.name for p in (REPO / "report").glob("*.rst") if p.name != "job_resources.rst"))
+@pytest.mark.parametrize(
+    "caption", sorted(p.name for p in (REPO / "report").glob("*.rst") if p.name != "job_resources.rst")
+)
 def test_report_captions_render(caption):
     """Every figure caption renders as Snakemake's report does (Jinja2 with `snakemake`, then
     reStructuredText, warnings as errors) against the paper's config."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    params = SimpleNamespace(method="authors_code", settings={"sides": ["wmt14-de-en/de"], "flatness_value": "flatness"},
-                             panels=[("xglm-2.9B", "wmt14-de-en/en", 0), ("xglm-2.9B", "wmt14-de-en/en", 20)],
-                             methods=["paper", "authors_code"], models=["xglm-564M", "xglm-7.5B"])
+    params = SimpleNamespace(
+        method="authors_code",
+        settings={"sides": ["wmt14-de-en/de"], "flatness_value": "flatness"},
+        panels=[("xglm-2.9B", "wmt14-de-en/en", 0), ("xglm-2.9B", "wmt14-de-en/en", 20)],
+        methods=["paper", "authors_code"],
+        models=["xglm-564M", "xglm-7.5B"],
+    )
     text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string((REPO / "report" / caption).read_text())
     rendered = text.render(snakemake=SimpleNamespace(config=config, params=params))
     html = publish_parts(rendered, writer="html", settings_overrides={"halt_level": 2})["body"]

@@ -4,11 +4,25 @@ from scipy.stats import spearmanr
 
 from ffnscope.bootstrap import Bootstrap, resample_indices
 from ffnscope.metrics import sentence_statistics
-from ffnscope.rankcorr import (Comparison, control_halves, load_sentence_sums, plan_comparisons, rank_correlations,
-                               save_sentence_sums, spearman, standardized_ranks)
+from ffnscope.rankcorr import (
+    Comparison,
+    control_halves,
+    load_sentence_sums,
+    plan_comparisons,
+    rank_correlations,
+    save_sentence_sums,
+    spearman,
+    standardized_ranks,
+)
 
-WMT = [("wmt14-cs-en", "cs"), ("wmt14-cs-en", "en"), ("wmt14-de-en", "de"), ("wmt14-de-en", "en"),
-       ("wmt14-hi-en", "hi"), ("wmt14-hi-en", "en")]
+WMT = [
+    ("wmt14-cs-en", "cs"),
+    ("wmt14-cs-en", "en"),
+    ("wmt14-de-en", "de"),
+    ("wmt14-de-en", "en"),
+    ("wmt14-hi-en", "hi"),
+    ("wmt14-hi-en", "en"),
+]
 
 
 def test_plan_comparisons():
@@ -16,18 +30,30 @@ def test_plan_comparisons():
     c = lambda kind, a, b: Comparison(kind, a, b)  # noqa: E731
     # English stands for itself through the first configured test set with it (cs-en)
     assert plan == [
-        c("cross_language", "wmt14-cs-en/cs", "wmt14-de-en/de"), c("cross_language", "wmt14-cs-en/cs", "wmt14-cs-en/en"),
-        c("cross_language", "wmt14-cs-en/cs", "wmt14-hi-en/hi"), c("cross_language", "wmt14-de-en/de", "wmt14-cs-en/en"),
-        c("cross_language", "wmt14-de-en/de", "wmt14-hi-en/hi"), c("cross_language", "wmt14-cs-en/en", "wmt14-hi-en/hi"),
-        c("intra_english", "wmt14-cs-en/en", "wmt14-de-en/en"), c("intra_english", "wmt14-cs-en/en", "wmt14-hi-en/en"),
+        c("cross_language", "wmt14-cs-en/cs", "wmt14-de-en/de"),
+        c("cross_language", "wmt14-cs-en/cs", "wmt14-cs-en/en"),
+        c("cross_language", "wmt14-cs-en/cs", "wmt14-hi-en/hi"),
+        c("cross_language", "wmt14-de-en/de", "wmt14-cs-en/en"),
+        c("cross_language", "wmt14-de-en/de", "wmt14-hi-en/hi"),
+        c("cross_language", "wmt14-cs-en/en", "wmt14-hi-en/hi"),
+        c("intra_english", "wmt14-cs-en/en", "wmt14-de-en/en"),
+        c("intra_english", "wmt14-cs-en/en", "wmt14-hi-en/en"),
         c("intra_english", "wmt14-de-en/en", "wmt14-hi-en/en"),
-        c("parallel", "wmt14-cs-en/cs", "wmt14-cs-en/en"), c("parallel", "wmt14-de-en/de", "wmt14-de-en/en"),
+        c("parallel", "wmt14-cs-en/cs", "wmt14-cs-en/en"),
+        c("parallel", "wmt14-de-en/de", "wmt14-de-en/en"),
         c("parallel", "wmt14-hi-en/hi", "wmt14-hi-en/en"),
     ]
     chosen = plan_comparisons(WMT, {"en": "wmt14-de-en"})
-    cross = [(p.side_a, p.side_b) for p in chosen if p.comparison == "cross_language" and "en" in (p.side_a[-2:], p.side_b[-2:])]
-    assert cross == [("wmt14-cs-en/cs", "wmt14-de-en/en"), ("wmt14-de-en/de", "wmt14-de-en/en"),
-                     ("wmt14-de-en/en", "wmt14-hi-en/hi")]
+    cross = [
+        (p.side_a, p.side_b)
+        for p in chosen
+        if p.comparison == "cross_language" and "en" in (p.side_a[-2:], p.side_b[-2:])
+    ]
+    assert cross == [
+        ("wmt14-cs-en/cs", "wmt14-de-en/en"),
+        ("wmt14-de-en/de", "wmt14-de-en/en"),
+        ("wmt14-de-en/en", "wmt14-hi-en/hi"),
+    ]
     with pytest.raises(ValueError, match=r"language_sides: en: 'wmt14-fr-en' is not a configured test set"):
         plan_comparisons(WMT, {"en": "wmt14-fr-en"})
 
@@ -65,7 +91,10 @@ def test_point_estimates_and_intervals_equal_brute_force():
     boot = Bootstrap(n_resamples=60, seed=9, confidence=0.9)
     rows = rank_correlations(sums, plan, boot)
     assert [(r["comparison"], r["pairing"]) for r in rows] == [
-        ("parallel", "parallel"), ("parallel", "non_parallel"), ("intra_english", "parallel")]
+        ("parallel", "parallel"),
+        ("parallel", "non_parallel"),
+        ("intra_english", "parallel"),
+    ]
     total = {s: x.sum(axis=0) for s, x in sums.items()}
     ref = spearmanr(total["a/de"], total["a/en"])
     assert rows[0]["rho"] == pytest.approx(ref.statistic, rel=1e-12)
@@ -75,7 +104,9 @@ def test_point_estimates_and_intervals_equal_brute_force():
     draws_a = resample_indices(10, 60, seed=9, stream="a")
     draws_b = resample_indices(10, 60, seed=9, stream="b")
     paired = [spearmanr(sums["a/de"][i].sum(0), sums["a/en"][i].sum(0)).statistic for i in draws_a]
-    independent = [spearmanr(sums["a/en"][i].sum(0), sums["b/en"][j].sum(0)).statistic for i, j in zip(draws_a, draws_b)]
+    independent = [
+        spearmanr(sums["a/en"][i].sum(0), sums["b/en"][j].sum(0)).statistic for i, j in zip(draws_a, draws_b)
+    ]
     # median-centred percentile interval clipped to [-1, 1]; float32 resampled sums (BLAS) vs float64 here: ~1e-6
     for r, reps in ((rows[0], paired), (rows[2], independent)):
         centred = np.asarray(reps) - np.median(reps) + r["rho"]
@@ -87,8 +118,9 @@ def test_point_estimates_and_intervals_equal_brute_force():
     # the control: side A over H1 vs side B over H2
     h1, h2 = control_halves(10, 9, "a")
     assert len(h1) == len(h2) == 5 and not set(h1) & set(h2)
-    assert rows[1]["rho"] == pytest.approx(spearmanr(sums["a/de"][h1].sum(0), sums["a/en"][h2].sum(0)).statistic,
-                                           rel=1e-12)
+    assert rows[1]["rho"] == pytest.approx(
+        spearmanr(sums["a/de"][h1].sum(0), sums["a/en"][h2].sum(0)).statistic, rel=1e-12
+    )
     # no resamples: NaN intervals, same point estimates (the halves follow bootstrap.seed)
     plain = rank_correlations(sums, plan, Bootstrap(n_resamples=0, seed=9))
     assert [r["rho"] for r in plain] == [r["rho"] for r in rows]
@@ -103,8 +135,10 @@ def test_interval_is_centred_where_resampling_lowers_rho():
     sums = {s: profile * 0.3 + rng.gamma(0.5, size=(8, 200)) for s in ("a/en", "b/en")}
     boot = Bootstrap(n_resamples=200, seed=1)
     row = rank_correlations(sums, [Comparison("intra_english", "a/en", "b/en")], boot)[0]
-    reps = [spearmanr(sums["a/en"][i].sum(0), sums["b/en"][j].sum(0)).statistic
-            for i, j in zip(resample_indices(8, 200, seed=1, stream="a"), resample_indices(8, 200, seed=1, stream="b"))]
+    reps = [
+        spearmanr(sums["a/en"][i].sum(0), sums["b/en"][j].sum(0)).statistic
+        for i, j in zip(resample_indices(8, 200, seed=1, stream="a"), resample_indices(8, 200, seed=1, stream="b"))
+    ]
     assert np.percentile(reps, 97.5) < row["rho"]  # the plain percentile interval misses rho
     assert row["ci_low"] < row["rho"] < row["ci_high"]
     assert row["ci_high"] - row["ci_low"] == pytest.approx(np.ptp(np.percentile(reps, [2.5, 97.5])), abs=1e-6)
@@ -131,9 +165,10 @@ def test_non_parallel_control_differs_where_it_must():
     strength = np.linspace(1.0, 3.0, n)
     x = np.zeros((n, n * block))
     for s in range(n):
-        x[s, s * block:(s + 1) * block] = strength[s] * np.arange(1, block + 1)
-    rows = rank_correlations({"t/de": x, "t/en": 1.5 * x}, [Comparison("parallel", "t/de", "t/en")],
-                             Bootstrap(n_resamples=40, seed=5))
+        x[s, s * block : (s + 1) * block] = strength[s] * np.arange(1, block + 1)
+    rows = rank_correlations(
+        {"t/de": x, "t/en": 1.5 * x}, [Comparison("parallel", "t/de", "t/en")], Bootstrap(n_resamples=40, seed=5)
+    )
     parallel, control = rows
     assert parallel["rho"] == pytest.approx(1.0, abs=1e-12) and control["pairing"] == "non_parallel"
     # side A is 0 on H2's blocks, side B on H1's: the rankings are opposed
@@ -143,13 +178,18 @@ def test_non_parallel_control_differs_where_it_must():
 
 def test_unequal_sides_of_one_test_set_are_rejected():
     with pytest.raises(ValueError, match="t/de has 3 sentences but t/en has 4"):
-        rank_correlations({"t/de": np.ones((3, 2)), "t/en": np.ones((4, 2))}, [Comparison("parallel", "t/de", "t/en")],
-                          Bootstrap(n_resamples=0))
+        rank_correlations(
+            {"t/de": np.ones((3, 2)), "t/en": np.ones((4, 2))},
+            [Comparison("parallel", "t/de", "t/en")],
+            Bootstrap(n_resamples=0),
+        )
 
 
 def test_sentence_sums_round_trip(tmp_path):
     x = np.arange(12, dtype=np.float32).reshape(4, 3)
-    stats = {s: sentence_statistics([(x, np.array([0, 0, 2, 2]))], 3, "> 0", "paper") for s in ("detector", "combinator")}
+    stats = {
+        s: sentence_statistics([(x, np.array([0, 0, 2, 2]))], 3, "> 0", "paper") for s in ("detector", "combinator")
+    }
     save_sentence_sums(tmp_path / "layer01.npz", stats)
     sums = load_sentence_sums(tmp_path / "layer01.npz", "combinator")
     assert sums.dtype == np.float32 and sums.tolist() == [[3, 5, 7], [0, 0, 0], [15, 17, 19]]

@@ -3,8 +3,17 @@ import pytest
 from scipy.stats import pearsonr, rankdata, spearmanr
 
 from ffnscope.metrics import gelu
-from ffnscope.rsa import (COLUMNS, average_ranks, batches, correlation_upper, layer_rdm_file, model_pairs, rsa_table,
-                          similarity_matrix, subsample_rows)
+from ffnscope.rsa import (
+    COLUMNS,
+    average_ranks,
+    batches,
+    correlation_upper,
+    layer_rdm_file,
+    model_pairs,
+    rsa_table,
+    similarity_matrix,
+    subsample_rows,
+)
 from ffnscope.shards import ShardSet
 
 
@@ -15,8 +24,10 @@ def write_model(tmp_path, name, layers, rng, lengths=(3, 4, 2, 3), width=6):
     latent = rng.normal(size=(n, 3))
     paths, data = {}, {}
     for layer in layers:
-        rows = {s: latent @ rng.normal(size=(3, w)) + 0.5 * rng.normal(size=(n, w))
-                for s, w in (("detector", width), ("combinator", width + 2), ("detector_pre", width))}
+        rows = {
+            s: latent @ rng.normal(size=(3, w)) + 0.5 * rng.normal(size=(n, w))
+            for s, w in (("detector", width), ("combinator", width + 2), ("detector_pre", width))
+        }
         path = tmp_path / name / f"layer{layer:02d}.h5"
         with ShardSet({layer: path}, n, "float32", "none", {layer: {"layer": layer}}) as shards:
             shards.write(0, {layer: rows}, sentence_index, np.zeros(n, dtype=np.int32))
@@ -39,8 +50,12 @@ def test_correlation_upper_in_blocks_matches_corrcoef():
     got = correlation_upper(x, block_rows=2)
     full = np.zeros((7, 7))
     full[np.triu_indices(7, 1)] = got
-    np.testing.assert_allclose(np.delete(np.delete(full, 3, 0), 3, 1)[np.triu_indices(6, 1)],
-                               expected[np.triu_indices(6, 1)], rtol=1e-6, atol=1e-7)  # float32
+    np.testing.assert_allclose(
+        np.delete(np.delete(full, 3, 0), 3, 1)[np.triu_indices(6, 1)],
+        expected[np.triu_indices(6, 1)],
+        rtol=1e-6,
+        atol=1e-7,
+    )  # float32
     assert np.all(full[3] == 0) and np.all(full[:, 3] == 0)
 
 
@@ -56,8 +71,10 @@ def test_paper_rsa_is_spearman_of_correlation_distance_rdms(tmp_path):
     rng = np.random.default_rng(1)
     shards_a, data_a = write_model(tmp_path, "a", [0, 1], rng)
     shards_b, data_b = write_model(tmp_path, "b", [0, 2, 5], rng)
-    files = {"a": stage1(tmp_path, shards_a, "paper", max_prefixes=0, seed=0, block_rows=5),
-             "b": stage1(tmp_path, shards_b, "paper", max_prefixes=0, seed=0)}
+    files = {
+        "a": stage1(tmp_path, shards_a, "paper", max_prefixes=0, seed=0, block_rows=5),
+        "b": stage1(tmp_path, shards_b, "paper", max_prefixes=0, seed=0),
+    }
     table = rsa_table(files, [("a", "b")], method="paper", side="t/de")
     assert list(table.columns) == COLUMNS and len(table) == 2 * 2 * 3
     iu = np.triu_indices(12, 1)
@@ -79,12 +96,17 @@ def test_authors_rsa_is_batched_pearson_of_full_correlation_matrices(tmp_path):
     for row in table.itertuples():
         xa = gelu(data_a[row.layer_a][source[row.sublayer]])
         xb = gelu(data_b[row.layer_b][source[row.sublayer]])
-        expected = np.mean([pearsonr(np.corrcoef(xa[b]).ravel(), np.corrcoef(xb[b]).ravel()).statistic
-                            for b in (slice(0, 5), slice(5, 10), slice(10, 12))])
+        expected = np.mean(
+            [
+                pearsonr(np.corrcoef(xa[b]).ravel(), np.corrcoef(xb[b]).ravel()).statistic
+                for b in (slice(0, 5), slice(5, 10), slice(10, 12))
+            ]
+        )
         assert row.similarity == pytest.approx(expected, abs=1e-6)
     # column chunks smaller than a batch's triangle give the same matrix
-    chunked = similarity_matrix([files["a"][0], files["a"][1]], [files["b"][0], files["b"][1]], "combinator",
-                                chunk_columns=3)
+    chunked = similarity_matrix(
+        [files["a"][0], files["a"][1]], [files["b"][0], files["b"][1]], "combinator", chunk_columns=3
+    )
     expected = table.query("sublayer == 'combinator'").pivot(index="layer_a", columns="layer_b", values="similarity")
     np.testing.assert_allclose(chunked, expected.to_numpy(), rtol=1e-12)
 
@@ -95,7 +117,7 @@ def test_self_pair_gives_one_on_the_diagonal_and_a_symmetric_matrix(tmp_path, me
     shards, _ = write_model(tmp_path, "a", [0, 1, 2], rng)
     files = {"a": stage1(tmp_path, shards, method, max_prefixes=9, seed=4, batch_prefixes=4)}
     table = rsa_table(files, model_pairs(["a"]), method=method, side="s")
-    for sublayer, group in table.groupby("sublayer"):
+    for _, group in table.groupby("sublayer"):
         m = group.pivot(index="layer_a", columns="layer_b", values="similarity").to_numpy()
         np.testing.assert_allclose(np.diag(m), 1.0, atol=1e-6)
         np.testing.assert_allclose(m, m.T, atol=1e-7)
@@ -107,8 +129,10 @@ def test_models_with_different_prefixes_are_rejected(tmp_path):
     rng = np.random.default_rng(5)
     shards_a, _ = write_model(tmp_path, "a", [0], rng, lengths=(3, 4, 2, 3))
     shards_b, _ = write_model(tmp_path, "b", [0], rng, lengths=(4, 3, 2, 3))
-    files = {"a": stage1(tmp_path, shards_a, "paper", max_prefixes=0, seed=0),
-             "b": stage1(tmp_path, shards_b, "paper", max_prefixes=0, seed=0)}
+    files = {
+        "a": stage1(tmp_path, shards_a, "paper", max_prefixes=0, seed=0),
+        "b": stage1(tmp_path, shards_b, "paper", max_prefixes=0, seed=0),
+    }
     message = r"models 'a' and 'b' have different prefixes \(sentence_index of .*a/layer00.h5"
     with pytest.raises(ValueError, match=message):
         rsa_table(files, [("a", "b")], method="paper", side="t/de")

@@ -29,8 +29,14 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snake
 # Jobs find this venv's snakemake/python through PATH (sbatch --export=ALL); one thread per job
 # in both runs so that the local and the cluster run compute exactly the same numbers.
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-CLUSTER_ARGS = ["--profile", str(REPO / "slurm"), "--slurm-init-seconds-before-status-checks", "2",
-                "--max-threads", "1"]
+CLUSTER_ARGS = [
+    "--profile",
+    str(REPO / "slurm"),
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+    "--max-threads",
+    "1",
+]
 # analysed layers of the tiny XGLM (4 layers): one in the workflow run (every per-layer job is a
 # SLURM job, and the node has only the CI machine's cores), two in the cancel case (one
 # snapshot job writes several shards)
@@ -98,8 +104,12 @@ def sacct_jobs(workdir, expected):
     accounted in a final state (accounting reaches slurmdbd asynchronously)."""
     fields = ["JobID", "Partition", "State", "AllocTRES", "Comment", "WorkDir"]
     for _ in range(60):
-        out = subprocess.run(["sacct", "-X", "-n", "-P", "-S", "now-3hours", "-o", ",".join(fields)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["sacct", "-X", "-n", "-P", "-S", "now-3hours", "-o", ",".join(fields)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         jobs = [dict(zip(fields, line.split("|"))) for line in out.splitlines()]
         jobs = [j for j in jobs if j["WorkDir"] == str(workdir)]
         for job in jobs:
@@ -119,8 +129,12 @@ def runs(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
     """The same small DAG (2 test sets x 2 languages, 3 sentences, one layer), up to the tables,
     run locally and through the SLURM profile."""
     root = tmp_path_factory.mktemp("slurm")
-    local, remote = (write_config(root / name, shared_data, tiny_xglm_dir, ["de-en", "hi-en"], LAYERS,
-                                  sampling={"n_sentences": 3, "seed": 5}) for name in ("local", "slurm"))
+    local, remote = (
+        write_config(
+            root / name, shared_data, tiny_xglm_dir, ["de-en", "hi-en"], LAYERS, sampling={"n_sentences": 3, "seed": 5}
+        )
+        for name in ("local", "slurm")
+    )
     # every job but the figures: plotting runs in the Snakemake process (localrule) whatever
     # the executor, and would only cost time here
     plots = [r for r in run_snakemake(local, "--list-rules").stdout.split() if r.startswith("plot_")]
@@ -152,8 +166,11 @@ def test_jobs_ran_in_their_partitions(runs):
 
 def test_outputs_equal_local_run(runs):
     local, remote = runs
-    tables = sorted(p.relative_to(local) for p in (local / "results" / "tables").rglob("*.tsv")
-                    if not p.name.startswith("job_resources"))  # timings differ by nature
+    tables = sorted(
+        p.relative_to(local)
+        for p in (local / "results" / "tables").rglob("*.tsv")
+        if not p.name.startswith("job_resources")
+    )  # timings differ by nature
     assert Path("results/tables/tiny-xglm/activation_frequency.tsv") in tables
     differing = [str(t) for t in tables if (local / t).read_bytes() != (remote / t).read_bytes()]
     assert not differing, f"tables differ between the local and the SLURM run: {differing}"
@@ -180,23 +197,41 @@ def check_shards(workdir, side, layers):
 
 def test_cancelled_snapshot_job_leaves_no_corrupt_shard(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
     # enough sentences, in small windows and batches, that the snapshot job writes for seconds
-    workdir = write_config(tmp_path_factory.mktemp("slurm") / "cancel", shared_data, tiny_xglm_dir, ["de-en"],
-                           CANCEL_LAYERS, sampling={"n_sentences": 600, "seed": 5},
-                           snapshot={"token_budget": 512, "window_mb": 1})
+    workdir = write_config(
+        tmp_path_factory.mktemp("slurm") / "cancel",
+        shared_data,
+        tiny_xglm_dir,
+        ["de-en"],
+        CANCEL_LAYERS,
+        sampling={"n_sentences": 600, "seed": 5},
+        snapshot={"token_budget": 512, "window_mb": 1},
+    )
     side = "wmt14-de-en/de"
     side_dir = workdir / "results/snapshots/tiny-xglm" / side
     targets = [f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5" for layer in CANCEL_LAYERS]
-    run = subprocess.Popen(snakemake_command(workdir, *CLUSTER_ARGS, "--retries", "0", *targets),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    run = subprocess.Popen(
+        snakemake_command(workdir, *CLUSTER_ARGS, "--retries", "0", *targets),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+    )
     cancelled, deadline = None, time.monotonic() + 300
     while cancelled is None and run.poll() is None and time.monotonic() < deadline:
         # shards being written exist under temporary names (.layerLL.tmp-PID.h5); cancel once
         # rows are in them (a new HDF5 file is ~100 bytes)
         if any(p.stat().st_size > 1 << 16 for p in side_dir.glob(".layer*.tmp-*.h5")):
-            queue = subprocess.run(["squeue", "-h", "-t", "R", "-o", "%i|%k|%Z"],
-                                   capture_output=True, text=True, check=True).stdout
-            cancelled = next((job_id for job_id, comment, job_dir in (line.split("|") for line in queue.splitlines())
-                              if job_dir == str(workdir) and comment.startswith("rule_snapshot_")), None)
+            queue = subprocess.run(
+                ["squeue", "-h", "-t", "R", "-o", "%i|%k|%Z"], capture_output=True, text=True, check=True
+            ).stdout
+            cancelled = next(
+                (
+                    job_id
+                    for job_id, comment, job_dir in (line.split("|") for line in queue.splitlines())
+                    if job_dir == str(workdir) and comment.startswith("rule_snapshot_")
+                ),
+                None,
+            )
             if cancelled:
                 subprocess.run(["scancel", cancelled], check=True)
         time.sleep(0.05)

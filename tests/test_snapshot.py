@@ -49,10 +49,13 @@ def reference_rows(model, ffn, layers, ids, positions):
         def hook(module, args):
             if layer not in seen:  # the recomputation below calls the module again
                 seen[layer] = args[0][0, -1]
+
         return hook
 
-    handles = [model.get_submodule(FFN_INPUT[ffn].format(layer=layer)).register_forward_pre_hook(take_input(layer))
-               for layer in layers]
+    handles = [
+        model.get_submodule(FFN_INPUT[ffn].format(layer=layer)).register_forward_pre_hook(take_input(layer))
+        for layer in layers
+    ]
     rows = {layer: [] for layer in layers}
     try:
         with torch.no_grad():
@@ -64,8 +67,7 @@ def reference_rows(model, ffn, layers, ids, positions):
     finally:
         for handle in handles:
             handle.remove()
-    return {layer: {name: np.stack([r[k] for r in rows[layer]]) for k, name in enumerate(DATASETS)}
-            for layer in layers}
+    return {layer: {name: np.stack([r[k] for r in rows[layer]]) for k, name in enumerate(DATASETS)} for layer in layers}
 
 
 DATASETS = ("detector_pre", "detector", "combinator")
@@ -75,13 +77,24 @@ def check_single_pass(model_dir, sentences, layers, ffn, tmp_path, **settings):
     loaded = load_model("m", str(model_dir), device="cpu", dtype="float32")
     settings = SnapshotSettings(storage_dtype="float32", store_pre_activation=True, **settings)
     paths = {layer: tmp_path / f"layer{layer:02d}.h5" for layer in layers}
-    attrs = shard_attributes(model="m", model_path=str(model_dir), revision="local", testset="t", lang="x",
-                             n_sentences=len(sentences), settings=settings, loaded=loaded, hash_of_config="h")
+    attrs = shard_attributes(
+        model="m",
+        model_path=str(model_dir),
+        revision="local",
+        testset="t",
+        lang="x",
+        n_sentences=len(sentences),
+        settings=settings,
+        loaded=loaded,
+        hash_of_config="h",
+    )
     n = snapshot(loaded, sentences, layers, paths, settings, attrs)
     encoded = encode_all(loaded.tokenizer, sentences, settings)
     assert n == sum(len(e.positions) for e in encoded)
-    stored = {layer: {name: read_dataset(paths[layer], name) for name in DATASETS + ("sentence_index", "token_position")}
-              for layer in layers}
+    stored = {
+        layer: {name: read_dataset(paths[layer], name) for name in DATASETS + ("sentence_index", "token_position")}
+        for layer in layers
+    }
     for layer in layers:
         attrs = read_attrs(paths[layer])
         assert attrs["layer"] == layer
@@ -103,19 +116,16 @@ def check_single_pass(model_dir, sentences, layers, ffn, tmp_path, **settings):
 
 def test_tiny_xglm_single_pass_equals_per_prefix_passes(tiny_xglm_dir, wmt_sentences, tmp_path):
     # A small token budget and window force several batches of unequal lengths and windows.
-    check_single_pass(tiny_xglm_dir, wmt_sentences, [0, 2, 3], xglm_ffn,
-                      tmp_path, token_budget=120, window_mb=1)
+    check_single_pass(tiny_xglm_dir, wmt_sentences, [0, 2, 3], xglm_ffn, tmp_path, token_budget=120, window_mb=1)
 
 
 def test_tiny_xglm_subword_and_authors_prefixes(tiny_xglm_dir, wmt_sentences, tmp_path):
-    check_single_pass(tiny_xglm_dir, wmt_sentences[:3], [1], xglm_ffn, tmp_path,
-                      unit="subword", variant="authors_code")
+    check_single_pass(tiny_xglm_dir, wmt_sentences[:3], [1], xglm_ffn, tmp_path, unit="subword", variant="authors_code")
 
 
 @pytest.mark.slow
 def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tmp_path):
-    check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn,
-                      tmp_path, token_budget=200)
+    check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn, tmp_path, token_budget=200)
 
 
 def test_batches_respect_token_budget():
@@ -150,7 +160,7 @@ def test_batches_are_the_cheapest_split_of_the_sorted_lengths():
         budget, c = int(rng.integers(40, 150)), int(rng.integers(0, 60))
         desc = sorted(lengths, reverse=True)
 
-        def cost(groups):
+        def cost(groups, c=c):
             return sum(len(g) * g[0] + c for g in groups)
 
         splits = []  # every split of the sorted lengths into consecutive groups within the budget
@@ -179,8 +189,17 @@ def test_pre_activation_is_optional(tiny_xglm_dir, wmt_sentences, tmp_path):
     for store in (False, True):
         settings = SnapshotSettings(storage_dtype="float32", store_pre_activation=store)
         path = tmp_path / f"{store}.h5"
-        attrs = shard_attributes(model="m", model_path="p", revision="r", testset="t", lang="x", n_sentences=2,
-                                 settings=settings, loaded=loaded, hash_of_config="h")
+        attrs = shard_attributes(
+            model="m",
+            model_path="p",
+            revision="r",
+            testset="t",
+            lang="x",
+            n_sentences=2,
+            settings=settings,
+            loaded=loaded,
+            hash_of_config="h",
+        )
         snapshot(loaded, wmt_sentences[:2], [1], {1: path}, settings, attrs)
         with h5py.File(path) as f:
             assert ("detector_pre" in f) == store == ("detector_pre" in f.attrs)
@@ -193,7 +212,13 @@ def test_pre_activation_is_optional(tiny_xglm_dir, wmt_sentences, tmp_path):
 def test_auto_device_and_dtype(monkeypatch):
     """auto = CUDA + bfloat16 when a GPU is visible, CPU + float32 otherwise."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (torch.device("cpu"), torch.float32)
+    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (
+        torch.device("cpu"),
+        torch.float32,
+    )
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (torch.device("cuda"), torch.bfloat16)
+    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (
+        torch.device("cuda"),
+        torch.bfloat16,
+    )
     assert resolve_dtype("float16", torch.device("cuda")) == torch.float16

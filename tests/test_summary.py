@@ -5,8 +5,14 @@ import pytest
 from ffnscope.summary import CLAIMS, check_claims, markdown, one_metric, summary_table, thirds, write_summary
 from ffnscope.tables import read_tsv
 
-SIDES = [("wmt14-cs-en", "cs"), ("wmt14-cs-en", "en"), ("wmt14-de-en", "de"), ("wmt14-de-en", "en"),
-         ("wmt14-hi-en", "hi"), ("wmt14-hi-en", "en")]
+SIDES = [
+    ("wmt14-cs-en", "cs"),
+    ("wmt14-cs-en", "en"),
+    ("wmt14-de-en", "de"),
+    ("wmt14-de-en", "en"),
+    ("wmt14-hi-en", "hi"),
+    ("wmt14-hi-en", "en"),
+]
 LAYERS = range(9)  # thirds: 0-2, 3-5, 6-8
 V = np.array  # a per-layer curve
 DECREASING = V([9, 8, 7, 6, 5, 4, 3, 2, 1], dtype=float)
@@ -16,34 +22,80 @@ U_SHAPE = V([9, 7, 5, 3, 1, 3, 5, 7, 9], dtype=float)  # minimum at layer 4 (mid
 
 def per_side(values, layers=LAYERS, sides=SIDES, model="m", method="paper"):
     """Rows of activation_frequency / flatness: values(lang, sublayer) -> {column: curve}."""
-    return pd.DataFrame([
-        {"model": model, "method": method, "testset": t, "lang": lang, "sublayer": s, "layer": k,
-         **{c: float(curve[i]) for c, curve in values(lang, s).items()}}
-        for t, lang in sides for s in ("detector", "combinator") for i, k in enumerate(layers)])
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "method": method,
+                "testset": t,
+                "lang": lang,
+                "sublayer": s,
+                "layer": k,
+                **{c: float(curve[i]) for c, curve in values(lang, s).items()},
+            }
+            for t, lang in sides
+            for s in ("detector", "combinator")
+            for i, k in enumerate(layers)
+        ]
+    )
 
 
 def distance(values, model="m", method="paper", layers=LAYERS, pairings=("parallel", "shuffled")):
     """representation_distance rows: values(src, sublayer, pairing) -> distance_mean curve."""
-    return pd.DataFrame([
-        {"model": model, "method": method, "metric": "euclidean", "testset": f"wmt14-{src}-en", "src_lang": src,
-         "tgt_lang": "en", "sublayer": s, "layer": k, "pairing": p, "distance": 10 * float(values(src, s, p)[i]),
-         "distance_mean": float(values(src, s, p)[i])}
-        for src in ("de", "hi") for s in ("detector", "combinator") for p in pairings for i, k in enumerate(layers)])
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "method": method,
+                "metric": "euclidean",
+                "testset": f"wmt14-{src}-en",
+                "src_lang": src,
+                "tgt_lang": "en",
+                "sublayer": s,
+                "layer": k,
+                "pairing": p,
+                "distance": 10 * float(values(src, s, p)[i]),
+                "distance_mean": float(values(src, s, p)[i]),
+            }
+            for src in ("de", "hi")
+            for s in ("detector", "combinator")
+            for p in pairings
+            for i, k in enumerate(layers)
+        ]
+    )
 
 
-RANK_PLAN = [("cross_language", "wmt14-cs-en/cs", "wmt14-de-en/de"), ("cross_language", "wmt14-de-en/de", "wmt14-de-en/en"),
-             ("cross_language", "wmt14-de-en/en", "wmt14-hi-en/hi"),
-             ("intra_english", "wmt14-cs-en/en", "wmt14-de-en/en"),
-             ("parallel", "wmt14-de-en/de", "wmt14-de-en/en"), ("parallel", "wmt14-hi-en/hi", "wmt14-hi-en/en")]
+RANK_PLAN = [
+    ("cross_language", "wmt14-cs-en/cs", "wmt14-de-en/de"),
+    ("cross_language", "wmt14-de-en/de", "wmt14-de-en/en"),
+    ("cross_language", "wmt14-de-en/en", "wmt14-hi-en/hi"),
+    ("intra_english", "wmt14-cs-en/en", "wmt14-de-en/en"),
+    ("parallel", "wmt14-de-en/de", "wmt14-de-en/en"),
+    ("parallel", "wmt14-hi-en/hi", "wmt14-hi-en/en"),
+]
 
 
 def rank(values, plan=RANK_PLAN, model="m"):
     """rank_correlation rows: values(comparison, side_a, side_b, sublayer, pairing) -> rho curve."""
-    return pd.DataFrame([
-        {"model": model, "method": "paper", "comparison": c, "side_a": a, "side_b": b, "sublayer": s, "layer": k,
-         "pairing": p, "rho": float(values(c, a, b, s, p)[i])}
-        for c, a, b in plan for s in ("detector", "combinator")
-        for p in (("parallel", "non_parallel") if c == "parallel" else ("parallel",)) for i, k in enumerate(LAYERS)])
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "method": "paper",
+                "comparison": c,
+                "side_a": a,
+                "side_b": b,
+                "sublayer": s,
+                "layer": k,
+                "pairing": p,
+                "rho": float(values(c, a, b, s, p)[i]),
+            }
+            for c, a, b in plan
+            for s in ("detector", "combinator")
+            for p in (("parallel", "non_parallel") if c == "parallel" else ("parallel",))
+            for i, k in enumerate(LAYERS)
+        ]
+    )
 
 
 def results(tables, claim, models=None):
@@ -64,35 +116,41 @@ def test_thirds():
 
 
 def test_frequency_drops_late():
-    drop = V([1, 1, 1, 1, 1, 1, .5, .5, .5])
+    drop = V([1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5])
     table = per_side(lambda lang, s: {"mean": drop, "std": const(0.1)})
     assert results({"activation_frequency": table}, "frequency-drops-late") == [("m", "paper", "detector", "PASS")]
     assert evidence({"activation_frequency": table}, "frequency-drops-late") == [
-        "last third 0.5 vs middle third 1 (mean over sides); lower in 6/6 sides"]
+        "last third 0.5 vs middle third 1 (mean over sides); lower in 6/6 sides"
+    ]
     table = per_side(lambda lang, s: {"mean": drop if lang != "hi" else const(1), "std": const(0.1)})
     assert results({"activation_frequency": table}, "frequency-drops-late")[0][3] == "FAIL"
     assert evidence({"activation_frequency": table}, "frequency-drops-late")[0].endswith("lower in 5/6 sides")
 
 
 def test_sparse_at_both_ends():
-    ends = V([.3, .3, .3, .1, .1, .1, .2, .2, .2])
+    ends = V([0.3, 0.3, 0.3, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2])
     table = per_side(lambda lang, s: {"mean": const(0.5), "std": ends if s == "detector" else np.sort(ends)})
     assert results({"activation_frequency": table}, "sparse-at-both-ends") == [
-        ("m", "paper", "detector", "PASS"), ("m", "paper", "combinator", "FAIL")]
+        ("m", "paper", "detector", "PASS"),
+        ("m", "paper", "combinator", "FAIL"),
+    ]
     assert evidence({"activation_frequency": table}, "sparse-at-both-ends")[0] == (
-        "std over neurons: first third 0.3, middle 0.1, last 0.2 (mean over sides)")
+        "std over neurons: first third 0.3, middle 0.1, last 0.2 (mean over sides)"
+    )
 
 
 def test_sparsity_by_language_group():
     def values(lang, s):
         low = lang in ("cs", "hi")
         if s == "detector":  # later layers: en/de sparser (lower frequency) than cs/hi
-            return {"mean": V([.9] * 6 + ([.7] * 3 if low else [.5] * 3)), "std": const(0.1)}
+            return {"mean": V([0.9] * 6 + ([0.7] * 3 if low else [0.5] * 3)), "std": const(0.1)}
         return {"mean": const(0.4 if low else 0.6), "std": const(0.1)}
+
     tables = {"activation_frequency": per_side(values)}
     assert results(tables, "detector-sparsity-well-represented")[0][3] == "PASS"
     assert evidence(tables, "detector-sparsity-well-represented") == [
-        "last-third activation frequency: en/de/fr 0.5 vs cs/hi 0.7"]
+        "last-third activation frequency: en/de/fr 0.5 vs cs/hi 0.7"
+    ]
     assert results(tables, "combinator-sparsity-less-represented")[0][3] == "PASS"
     swapped = {"activation_frequency": per_side(lambda lang, s: values("cs" if lang in ("en", "de") else "de", s))}
     assert results(swapped, "detector-sparsity-well-represented")[0][3] == "FAIL"
@@ -105,10 +163,13 @@ def test_flatness_claims():
     tables = {"flatness": per_side(lambda lang, s: {"flatness_mean": DECREASING if s == "detector" else U_SHAPE})}
     assert results(tables, "detector-flatness-decreases")[0][3] == "PASS"
     assert evidence(tables, "detector-flatness-decreases") == [
-        "Spearman \u03c1(layer, flatness) = -1; minimum at layer 8 (late third of 9)"]
+        "Spearman \u03c1(layer, flatness) = -1; minimum at layer 8 (late third of 9)"
+    ]
     assert results(tables, "combinator-flatness-dip")[0][3] == "PASS"
-    assert results(tables, "flatness-minimum-shared") == [("m", "paper", "detector", "PASS"),
-                                                          ("m", "paper", "combinator", "PASS")]
+    assert results(tables, "flatness-minimum-shared") == [
+        ("m", "paper", "detector", "PASS"),
+        ("m", "paper", "combinator", "PASS"),
+    ]
     swapped = {"flatness": per_side(lambda lang, s: {"flatness_mean": U_SHAPE if s == "detector" else DECREASING})}
     assert results(swapped, "detector-flatness-decreases")[0][3] == "FAIL"
     assert results(swapped, "combinator-flatness-dip")[0][3] == "FAIL"
@@ -116,15 +177,20 @@ def test_flatness_claims():
     apart = {"flatness": per_side(lambda lang, s: {"flatness_mean": DECREASING if lang == "hi" else U_SHAPE})}
     assert results(apart, "flatness-minimum-shared")[0][3] == "FAIL"
     assert evidence(apart, "flatness-minimum-shared")[0] == (
-        "per-side minima at layers 4-8 (spread 4, allowed 1 of 9 layers)")
+        "per-side minima at layers 4-8 (spread 4, allowed 1 of 9 layers)"
+    )
 
 
 def test_combinator_flatness_near_paper_layer_20():
     layers = range(30)
+
     def dip_at(layer):
         return per_side(lambda lang, s: {"flatness_mean": np.abs(np.arange(30.0) - layer) + 1}, layers=layers)
+
     assert results({"flatness": dip_at(21)}, "combinator-flatness-layer-20")[0][3] == "PASS"
-    assert evidence({"flatness": dip_at(21)}, "combinator-flatness-layer-20") == ["minimum at layer 21 (paper layer 22)"]
+    assert evidence({"flatness": dip_at(21)}, "combinator-flatness-layer-20") == [
+        "minimum at layer 21 (paper layer 22)"
+    ]
     assert results({"flatness": dip_at(10)}, "combinator-flatness-layer-20")[0][3] == "FAIL"
     shallow = {"flatness": per_side(lambda lang, s: {"flatness_mean": U_SHAPE})}
     assert results(shallow, "combinator-flatness-layer-20")[0][3] == "SKIP"
@@ -134,19 +200,25 @@ def test_combinator_flatness_near_paper_layer_20():
 def test_distance_claims():
     def values(src, s, p):
         return DECREASING + (5 if p == "shuffled" else 0)
+
     tables = {"representation_distance": distance(values)}
     assert results(tables, "detector-distance-decreases")[0][3] == "PASS"
     assert results(tables, "combinator-distance-final")[0][3] == "PASS"
-    assert results(tables, "distance-beats-shuffled") == [("m", "paper", "detector", "PASS"),
-                                                          ("m", "paper", "combinator", "PASS")]
+    assert results(tables, "distance-beats-shuffled") == [
+        ("m", "paper", "detector", "PASS"),
+        ("m", "paper", "combinator", "PASS"),
+    ]
     assert evidence(tables, "distance-beats-shuffled")[0] == (
-        "parallel < shuffled at 18/18 (pair, layer) points; parallel/shuffled ratio 0.1667-0.6429")
+        "parallel < shuffled at 18/18 (pair, layer) points; parallel/shuffled ratio 0.1667-0.6429"
+    )
+
     def worse(src, s, p):  # increasing with depth, minimum in the middle, one layer above chance
         curve = U_SHAPE if s == "combinator" else INCREASING
         if p == "shuffled":
             curve = curve + 5
             curve[0] -= 6 if src == "hi" else 0
         return curve
+
     tables = {"representation_distance": distance(worse)}
     assert results(tables, "detector-distance-decreases")[0][3] == "FAIL"
     assert results(tables, "combinator-distance-final")[0][3] == "FAIL"
@@ -159,13 +231,18 @@ def test_distance_claims():
 def test_last_layer_distance_grows_with_size():
     def model(name, last):
         return distance(lambda src, s, p: np.append(DECREASING[:-1], last), model=name)
+
     tables = {"representation_distance": pd.concat([model("big", 8.0), model("small", 3.0)])}
     assert results(tables, "last-layer-distance-grows-with-size", models=["small", "big"]) == [
-        ("all", "paper", "combinator", "PASS")]
-    assert evidence({"representation_distance": tables["representation_distance"]},
-                    "last-layer-distance-grows-with-size") == ["big: 8, small: 3"]
+        ("all", "paper", "combinator", "PASS")
+    ]
+    assert evidence(
+        {"representation_distance": tables["representation_distance"]}, "last-layer-distance-grows-with-size"
+    ) == ["big: 8, small: 3"]
     assert results(tables, "last-layer-distance-grows-with-size", models=["big", "small"])[0][3] == "FAIL"
-    assert results({"representation_distance": model("small", 3.0)}, "last-layer-distance-grows-with-size")[0][3] == "SKIP"
+    assert (
+        results({"representation_distance": model("small", 3.0)}, "last-layer-distance-grows-with-size")[0][3] == "SKIP"
+    )
 
 
 def test_rank_correlation_claims():
@@ -176,9 +253,15 @@ def test_rank_correlation_claims():
         if c == "intra_english":
             return DECREASING / 10 if s == "detector" else DECREASING[::-1] / 10
         return DECREASING / 10 - (0.2 if p == "non_parallel" else 0.0)
+
     tables = {"rank_correlation": rank(values)}
-    for claim in ("combinators-correlate-more", "combinators-multilingual-middle", "intra-english-detectors-early",
-                  "intra-english-combinators-late", "parallel-detectors-early"):
+    for claim in (
+        "combinators-correlate-more",
+        "combinators-multilingual-middle",
+        "intra-english-detectors-early",
+        "intra-english-combinators-late",
+        "parallel-detectors-early",
+    ):
         assert [r[3] for r in results(tables, claim)] == ["PASS"], claim
     for claim in ("de-en-fr-correlate-more", "rank-correlation-beats-control"):
         assert [r[3] for r in results(tables, claim)] == ["PASS", "PASS"], claim
@@ -189,17 +272,25 @@ def test_rank_correlation_claims():
         if c == "intra_english" and s == "combinator":
             return DECREASING / 10
         return INCREASING / 10 + (0.2 if p == "non_parallel" else 0.0)
+
     flipped = {"rank_correlation": rank(opposite)}
-    for claim in ("combinators-correlate-more", "combinators-multilingual-middle", "intra-english-detectors-early",
-                  "intra-english-combinators-late", "parallel-detectors-early"):
+    for claim in (
+        "combinators-correlate-more",
+        "combinators-multilingual-middle",
+        "intra-english-detectors-early",
+        "intra-english-combinators-late",
+        "parallel-detectors-early",
+    ):
         assert [r[3] for r in results(flipped, claim)] == ["FAIL"], claim
     for claim in ("rank-correlation-early-middle", "de-en-fr-correlate-more", "rank-correlation-beats-control"):
         assert [r[3] for r in results(flipped, claim)] == ["FAIL", "FAIL"], claim
+
     def one_layer_below_chance(c, a, b, s, p):
         curve = values(c, a, b, s, p)
         if p == "non_parallel" and a.endswith("hi"):
             curve = curve + V([0.5] + [0.0] * 8)
         return curve
+
     tables = {"rank_correlation": rank(one_layer_below_chance)}
     assert [r[3] for r in results(tables, "rank-correlation-beats-control")] == ["FAIL", "FAIL"]
     assert evidence(tables, "rank-correlation-beats-control")[0].startswith("parallel > non-parallel at 17/18")
@@ -212,7 +303,8 @@ def test_combinator_peak_value_by_hand():
     # scaled 0.5 (cs-de), 1.0 (de-en), 0.5 (en-hi) -> (0.5 + 1.0 + 0.5) / 3
     rows = rank(lambda c, a, b, s, p: ((10 - U_SHAPE) / 10 + 0.1) * (1.0 if {a[-2:], b[-2:]} <= {"de", "en"} else 0.5))
     assert evidence({"rank_correlation": rows}, "combinators-multilingual-middle") == [
-        f"maximum \u03c1 {2 / 3:.4g} at layer 4 (middle third of 9)"]
+        f"maximum \u03c1 {2 / 3:.4g} at layer 4 (middle third of 9)"
+    ]
 
 
 def test_missing_table_is_one_skip_per_claim():
@@ -242,8 +334,12 @@ def test_summary_table_extremes(tables):
 
 
 def test_distance_metric_must_be_single(tables):
-    both = dict(tables, representation_distance=pd.concat(
-        [tables["representation_distance"], tables["representation_distance"].assign(metric="cosine")]))
+    both = dict(
+        tables,
+        representation_distance=pd.concat(
+            [tables["representation_distance"], tables["representation_distance"].assign(metric="cosine")]
+        ),
+    )
     with pytest.raises(ValueError, match=r"several metrics \['cosine', 'euclidean'\]"):
         summary_table(both)
     assert set(one_metric(both, "cosine")["representation_distance"]["metric"]) == {"cosine"}

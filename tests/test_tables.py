@@ -4,12 +4,39 @@ import pytest
 
 from ffnscope.bootstrap import Bootstrap
 from ffnscope.metrics import sentence_statistics
-from ffnscope.tables import (RANK_CORRELATION_COLUMNS, aggregate, gather_tables, read_tsv, stats_row, write_tsv)
+from ffnscope.tables import RANK_CORRELATION_COLUMNS, aggregate, gather_tables, read_tsv, stats_row, write_tsv
 
-FREQUENCY = ["model", "method", "testset", "lang", "sublayer", "layer", "mean", "std", "ci_low", "ci_high",
-             "n_prefixes", "n_sentences", "firing_rule"]
-FLATNESS = ["model", "method", "testset", "lang", "sublayer", "layer", "flatness", "flatness_mean", "ci_low",
-            "ci_high", "mean_ci_low", "mean_ci_high", "n_prefixes", "n_sentences"]
+FREQUENCY = [
+    "model",
+    "method",
+    "testset",
+    "lang",
+    "sublayer",
+    "layer",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "n_prefixes",
+    "n_sentences",
+    "firing_rule",
+]
+FLATNESS = [
+    "model",
+    "method",
+    "testset",
+    "lang",
+    "sublayer",
+    "layer",
+    "flatness",
+    "flatness_mean",
+    "ci_low",
+    "ci_high",
+    "mean_ci_low",
+    "mean_ci_high",
+    "n_prefixes",
+    "n_sentences",
+]
 NO_BOOTSTRAP = Bootstrap(n_resamples=0)
 
 
@@ -25,11 +52,29 @@ def test_stats_row_values():
     # flatness: [1, -1] -> S = [1, 0] -> 0;  [3, 0] -> S = [1, 0] -> 0
     r = row("m", "t", "de", "detector", 3, [[1, -1], [3, 0]])
     cis = {k: r.pop(k) for k in list(r) if "ci_" in k}
-    assert r == {"model": "m", "method": "paper", "testset": "t", "lang": "de", "sublayer": "detector", "layer": 3,
-                 "firing_rule": "> 0", "mean": 0.5, "std": 0.5, "n_prefixes": 2, "n_sentences": 1,
-                 "flatness": 0.0, "flatness_mean": 0.0}
-    assert sorted(cis) == ["flatness_ci_high", "flatness_ci_low", "flatness_mean_ci_high", "flatness_mean_ci_low",
-                           "frequency_ci_high", "frequency_ci_low"]
+    assert r == {
+        "model": "m",
+        "method": "paper",
+        "testset": "t",
+        "lang": "de",
+        "sublayer": "detector",
+        "layer": 3,
+        "firing_rule": "> 0",
+        "mean": 0.5,
+        "std": 0.5,
+        "n_prefixes": 2,
+        "n_sentences": 1,
+        "flatness": 0.0,
+        "flatness_mean": 0.0,
+    }
+    assert sorted(cis) == [
+        "flatness_ci_high",
+        "flatness_ci_low",
+        "flatness_mean_ci_high",
+        "flatness_mean_ci_low",
+        "frequency_ci_high",
+        "frequency_ci_low",
+    ]
     assert all(np.isnan(v) for v in cis.values())  # n_resamples 0
     with pytest.raises(ValueError, match="unknown sublayer 'fc1'"):
         row("m", "t", "de", "fc1", 3, [[1, -1]])
@@ -50,11 +95,22 @@ def test_aggregate_round_trip(tmp_path):
     chunk = [[0, 1, 2, 3], [2, 0, 0, -2]]
     paths = []
     # written out of order, two sublayers per file as the layer_stats rule does
-    for model, testset, lang, layer in [("xglm-564M", "wmt14-hi-en", "hi", 10), ("xglm-564M", "wmt14-de-en", "en", 2),
-                                        ("xglm-1.7B", "wmt14-de-en", "de", 1), ("xglm-564M", "wmt14-de-en", "en", 1)]:
+    for model, testset, lang, layer in [
+        ("xglm-564M", "wmt14-hi-en", "hi", 10),
+        ("xglm-564M", "wmt14-de-en", "en", 2),
+        ("xglm-1.7B", "wmt14-de-en", "de", 1),
+        ("xglm-564M", "wmt14-de-en", "en", 1),
+    ]:
         path = tmp_path / f"{model}_{testset}_{lang}_{layer}.tsv"
-        write_tsv(pd.DataFrame([row(model, testset, lang, s, layer, chunk, [0, 1], Bootstrap(n_resamples=50))
-                                for s in ("detector", "combinator")]), path)
+        write_tsv(
+            pd.DataFrame(
+                [
+                    row(model, testset, lang, s, layer, chunk, [0, 1], Bootstrap(n_resamples=50))
+                    for s in ("detector", "combinator")
+                ]
+            ),
+            path,
+        )
         paths.append(str(path))
 
     freq, flat = aggregate(paths)
@@ -108,15 +164,35 @@ def test_aggregate_rejects_duplicates_and_missing_columns(tmp_path):
 
 
 def test_gather_rank_correlation_sorts_by_keys(tmp_path):
-    base = {"model": "m", "method": "paper", "comparison": "parallel", "side_a": "t/de", "side_b": "t/en",
-            "sublayer": "detector", "rho": 0.5, "p_value": 0.01, "ci_low": 0.4, "ci_high": 0.6, "n_sentences": 10}
+    base = {
+        "model": "m",
+        "method": "paper",
+        "comparison": "parallel",
+        "side_a": "t/de",
+        "side_b": "t/en",
+        "sublayer": "detector",
+        "rho": 0.5,
+        "p_value": 0.01,
+        "ci_low": 0.4,
+        "ci_high": 0.6,
+        "n_sentences": 10,
+    }
     write_tsv(pd.DataFrame([{**base, "layer": 2, "pairing": "parallel"}]), tmp_path / "l2.tsv")
-    write_tsv(pd.DataFrame([{**base, "layer": 1, "pairing": "parallel"},
-                            {**base, "layer": 1, "pairing": "non_parallel", "rho": 0.1}]), tmp_path / "l1.tsv")
-    table = gather_tables([str(tmp_path / "l2.tsv"), str(tmp_path / "l1.tsv")], ["rank_correlation"])["rank_correlation"]
+    write_tsv(
+        pd.DataFrame(
+            [{**base, "layer": 1, "pairing": "parallel"}, {**base, "layer": 1, "pairing": "non_parallel", "rho": 0.1}]
+        ),
+        tmp_path / "l1.tsv",
+    )
+    table = gather_tables([str(tmp_path / "l2.tsv"), str(tmp_path / "l1.tsv")], ["rank_correlation"])[
+        "rank_correlation"
+    ]
     assert list(table.columns) == RANK_CORRELATION_COLUMNS
-    assert table[["layer", "pairing", "rho"]].values.tolist() == [[1, "non_parallel", 0.1], [1, "parallel", 0.5],
-                                                                  [2, "parallel", 0.5]]
+    assert table[["layer", "pairing", "rho"]].values.tolist() == [
+        [1, "non_parallel", 0.1],
+        [1, "parallel", 0.5],
+        [2, "parallel", 0.5],
+    ]
 
 
 def test_text_stays_text_and_nan_stays_nan(tmp_path):

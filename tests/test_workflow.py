@@ -17,13 +17,22 @@ from ffnscope.tables import read_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_STEMS = [
-    "fig02_activation_frequency_detectors", "fig03_activation_frequency_combinators",
-    "fig04_flatness_detectors", "fig05_activations_detectors", "fig06_flatness_combinators",
-    "fig07_activations_combinators", "fig08_combinator_profiles_first_layer",
-    "fig09_distance_detectors", "fig10_distance_combinators", "fig11_rsa_combinators",
-    "fig12_rank_correlation_detectors", "fig13_rank_correlation_combinators",
-    "fig14_rank_correlation_english_detectors", "fig15_rank_correlation_english_combinators",
-    "fig16_english_overlap", "fig17_rank_correlation_parallel_detectors",
+    "fig02_activation_frequency_detectors",
+    "fig03_activation_frequency_combinators",
+    "fig04_flatness_detectors",
+    "fig05_activations_detectors",
+    "fig06_flatness_combinators",
+    "fig07_activations_combinators",
+    "fig08_combinator_profiles_first_layer",
+    "fig09_distance_detectors",
+    "fig10_distance_combinators",
+    "fig11_rsa_combinators",
+    "fig12_rank_correlation_detectors",
+    "fig13_rank_correlation_combinators",
+    "fig14_rank_correlation_english_detectors",
+    "fig15_rank_correlation_english_combinators",
+    "fig16_english_overlap",
+    "fig17_rank_correlation_parallel_detectors",
     "fig18_rank_correlation_parallel_combinators",
 ]
 METHOD_INDEPENDENT = {"fig16_english_overlap"}
@@ -33,7 +42,9 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snake
 def run_snakemake(workdir, *args, check=True):
     result = subprocess.run(
         [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(workdir / "test.yaml"), *args],
-        capture_output=True, text=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -72,8 +83,21 @@ def test_outputs_and_values(workflow_run):
     assert attrs["model"] == "tiny-xglm" and attrs["layer"] == 2 and attrs["storage_dtype"] == "float16"
     assert attrs["second_linear_module"] == "layers.2.fc2"
     freq = read_tsv(workflow_run / "results/tables/tiny-xglm/activation_frequency.tsv")
-    assert list(freq.columns) == ["model", "method", "testset", "lang", "sublayer", "layer", "mean", "std",
-                                  "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"]
+    assert list(freq.columns) == [
+        "model",
+        "method",
+        "testset",
+        "lang",
+        "sublayer",
+        "layer",
+        "mean",
+        "std",
+        "ci_low",
+        "ci_high",
+        "n_prefixes",
+        "n_sentences",
+        "firing_rule",
+    ]
     assert len(freq) == 2 * 4 * 4 * 2  # methods x sides x layers x sublayers
     hi_det = "testset == 'wmt14-hi-en' and lang == 'hi' and layer == 2 and sublayer == 'detector'"
     row = freq.query(f"method == 'paper' and {hi_det}").iloc[0]
@@ -91,7 +115,8 @@ def test_outputs_and_values(workflow_run):
     assert set(flat.sublayer) == {"detector", "combinator"} and set(flat.method) == {"paper", "authors_code"}
     figures = sorted(p.relative_to(workflow_run).as_posix() for p in (workflow_run / "results/figures").rglob("*.png"))
     expected = [f"results/figures/{stem}.png" for stem in FIGURE_STEMS] + [
-        f"results/figures/authors_code/{stem}.png" for stem in FIGURE_STEMS if stem not in METHOD_INDEPENDENT]
+        f"results/figures/authors_code/{stem}.png" for stem in FIGURE_STEMS if stem not in METHOD_INDEPENDENT
+    ]
     assert set(expected) <= set(figures)
     for path in expected:
         assert (workflow_run / path).stat().st_size > 1000
@@ -103,8 +128,12 @@ def test_nothing_left_to_do(workflow_run):
 
 def test_figure_setting_reruns_only_that_figure(workflow_run):
     assert planned_jobs(workflow_run, figures={"flatness_value": "flatness_mean"}) == {
-        "plot_fig04": 1, "plot_fig06": 1, "plot_fig04_authors_code": 1,
-        "plot_fig06_authors_code": 1, "all": 1}
+        "plot_fig04": 1,
+        "plot_fig06": 1,
+        "plot_fig04_authors_code": 1,
+        "plot_fig06_authors_code": 1,
+        "all": 1,
+    }
 
 
 def test_firing_rule_reruns_metrics_not_snapshots(workflow_run):
@@ -134,8 +163,15 @@ def test_job_resources_cover_exactly_this_runs_jobs(workflow_run):
     run_snakemake(workflow_run, "--cores", "1", "--forcerun", "job_resources")
     jobs = read_tsv(workflow_run / "results/tables/job_resources_per_rule.tsv").set_index("rule")["jobs"]
     # 2 methods x 4 sides x 4 layers; 4 sides; 2 methods x 2 test sets x 4 layers; 2 methods x 4 layers
-    assert jobs.to_dict() == {"distance_layer": 16, "heatmap": 6, "layer_stats": 32, "rank_correlation_layer": 8,
-                              "rsa_layer": 8, "rsa_table": 1, "snapshot": 4}
+    assert jobs.to_dict() == {
+        "distance_layer": 16,
+        "heatmap": 6,
+        "layer_stats": 32,
+        "rank_correlation_layer": 8,
+        "rsa_layer": 8,
+        "rsa_table": 1,
+        "snapshot": 4,
+    }
 
 
 def test_random_init_control_is_planned_like_any_model(tmp_path, tiny_xglm_dir, shared_data):
@@ -143,9 +179,15 @@ def test_random_init_control_is_planned_like_any_model(tmp_path, tiny_xglm_dir, 
         "data": {"source": "local", "local_dir": str(shared_data / "wmt14")},
         "testsets": [{"name": "wmt14-de-en", "dir": "de-en", "langs": ["de", "en"]}],
         "sampling": {"n_sentences": 3, "seed": 5},
-        "models": [{"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4},
-                   {"name": "tiny-xglm-random", "random_init": {"like": "tiny-xglm", "seed": 3}, "n_layers": 4,
-                    "layers": [1, 3]}],
+        "models": [
+            {"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4},
+            {
+                "name": "tiny-xglm-random",
+                "random_init": {"like": "tiny-xglm", "seed": 3},
+                "n_layers": 4,
+                "layers": [1, 3],
+            },
+        ],
         "metrics": {"methods": ["paper"]},
     }
     (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))

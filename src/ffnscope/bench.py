@@ -58,8 +58,8 @@ def _right_padded(loaded: LoadedModel, seqs: list[list[int]]) -> tuple[torch.Ten
     ids = torch.full((len(seqs), width), loaded.tokenizer.pad_token_id or 0, dtype=torch.long)
     mask = torch.zeros_like(ids)
     for b, seq in enumerate(seqs):
-        ids[b, :len(seq)] = torch.tensor(seq)
-        mask[b, :len(seq)] = 1
+        ids[b, : len(seq)] = torch.tensor(seq)
+        mask[b, : len(seq)] = 1
     return ids.to(loaded.device), mask.to(loaded.device)
 
 
@@ -74,14 +74,17 @@ def per_prefix(loaded: LoadedModel, encoded: list[EncodedSentence], layers: list
         def hook(module, inputs, output):
             rows[layer]["detector"][row[0]] = inputs[0][0, -1].to(torch.float16).cpu().numpy()
             rows[layer]["combinator"][row[0]] = output[0, -1].to(torch.float16).cpu().numpy()
+
         return hook
 
-    handles = [loaded.adapter.second_linear_of(decoder_layers[layer]).register_forward_hook(hook_for(layer))
-               for layer in layers]
+    handles = [
+        loaded.adapter.second_linear_of(decoder_layers[layer]).register_forward_hook(hook_for(layer))
+        for layer in layers
+    ]
     try:
         for e in encoded:
             for p in e.positions:
-                loaded.model(input_ids=torch.tensor([e.input_ids[:p + 1]], device=loaded.device), use_cache=False)
+                loaded.model(input_ids=torch.tensor([e.input_ids[: p + 1]], device=loaded.device), use_cache=False)
                 row[0] += 1
     finally:
         for h in handles:
@@ -93,7 +96,7 @@ def bare_forward(loaded: LoadedModel, encoded: list[EncodedSentence]) -> None:
     """The floor: decoder stack only, no hooks, batches of NAIVE_BATCH sentences in corpus
     order right-padded to their longest sentence."""
     for start in range(0, len(encoded), NAIVE_BATCH):
-        ids, mask = _right_padded(loaded, [e.input_ids for e in encoded[start:start + NAIVE_BATCH]])
+        ids, mask = _right_padded(loaded, [e.input_ids for e in encoded[start : start + NAIVE_BATCH]])
         loaded.base(input_ids=ids, attention_mask=mask, use_cache=False)
 
 
@@ -101,16 +104,20 @@ def boot_transformer_lens(loaded: LoadedModel, model_dir: str):
     """TransformerBridge over the already loaded HF model (offline)."""
     from transformer_lens.model_bridge import TransformerBridge
 
-    return TransformerBridge.boot_transformers(model_dir, hf_model=loaded.model, tokenizer=loaded.tokenizer,
-                                               device=str(loaded.device), dtype=loaded.dtype)
+    return TransformerBridge.boot_transformers(
+        model_dir, hf_model=loaded.model, tokenizer=loaded.tokenizer, device=str(loaded.device), dtype=loaded.dtype
+    )
 
 
 @torch.inference_mode()
 def transformer_lens(bridge, encoded: list[EncodedSentence], layers: list[int], rows: dict) -> None:
     """One `run_with_cache` per sentence (no padding), caching only the analysed layers'
     `mlp.hook_post` (detector) and `mlp.hook_out` (combinator)."""
-    names = {f"blocks.{layer}.mlp.{hook}": (layer, sub)
-             for layer in layers for hook, sub in (("hook_post", "detector"), ("hook_out", "combinator"))}
+    names = {
+        f"blocks.{layer}.mlp.{hook}": (layer, sub)
+        for layer in layers
+        for hook, sub in (("hook_post", "detector"), ("hook_out", "combinator"))
+    }
     start = 0
     for e in encoded:
         _, cache = bridge.run_with_cache(torch.tensor([e.input_ids]), names_filter=lambda n: n in names)
@@ -147,7 +154,7 @@ def extract(spec: dict) -> dict:
     dims = ffn_dims(loaded)
 
     def run(sentences: list[str], target: Path) -> dict | None:
-        enc = encoded[:len(sentences)]
+        enc = encoded[: len(sentences)]
         if way in ("per_prefix", "transformer_lens"):
             rows = _row_buffers(dims, layers, sum(len(e.positions) for e in enc))
         if way == "per_prefix":
@@ -159,11 +166,20 @@ def extract(spec: dict) -> dict:
             return None
         else:
             target.mkdir(parents=True, exist_ok=True)
-            attrs = shard_attributes(model="bench", model_path=spec["model_dir"], revision="local", testset="bench",
-                                     lang="mixed", n_sentences=len(sentences), settings=settings, loaded=loaded,
-                                     hash_of_config="bench")
-            snapshot(loaded, sentences, layers, {layer: target / f"layer{layer:02d}.h5" for layer in layers},
-                     settings, attrs)
+            attrs = shard_attributes(
+                model="bench",
+                model_path=spec["model_dir"],
+                revision="local",
+                testset="bench",
+                lang="mixed",
+                n_sentences=len(sentences),
+                settings=settings,
+                loaded=loaded,
+                hash_of_config="bench",
+            )
+            snapshot(
+                loaded, sentences, layers, {layer: target / f"layer{layer:02d}.h5" for layer in layers}, settings, attrs
+            )
             return None
         return rows
 
@@ -180,12 +196,24 @@ def extract(spec: dict) -> dict:
     if rows is not None:
         np.savez(out_dir / "rows.npz", **rows[check])
     return {
-        "way": way, "seconds": min(times), "median_s": float(np.median(times)), "repeats": len(times),
-        "cpu_s": cpu, "setup_s": setup_s, "n_sentences": len(encoded), "n_prefixes": n_rows,
-        "n_tokens": sum(len(e.input_ids) for e in encoded), "n_layers": n_layers, "check_layer": check,
-        "params_per_layer": decoder_params(loaded), "d_model": dims["combinator"], "ffn_dim": dims["detector"],
-        "peak_rss_mb": peak_rss_mb(), "rss_after_setup_mb": rss_setup,
-        "device": str(loaded.device), "dtype": str(loaded.dtype).removeprefix("torch."),
+        "way": way,
+        "seconds": min(times),
+        "median_s": float(np.median(times)),
+        "repeats": len(times),
+        "cpu_s": cpu,
+        "setup_s": setup_s,
+        "n_sentences": len(encoded),
+        "n_prefixes": n_rows,
+        "n_tokens": sum(len(e.input_ids) for e in encoded),
+        "n_layers": n_layers,
+        "check_layer": check,
+        "params_per_layer": decoder_params(loaded),
+        "d_model": dims["combinator"],
+        "ffn_dim": dims["detector"],
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_after_setup_mb": rss_setup,
+        "device": str(loaded.device),
+        "dtype": str(loaded.dtype).removeprefix("torch."),
         "threads": torch.get_num_threads(),
     }
 
@@ -201,6 +229,7 @@ def max_rel_error(rows: dict[str, np.ndarray], shard: str | Path) -> float:
 
 
 # --- storage ---------------------------------------------------------------------------------
+
 
 def storage(spec: dict) -> dict:
     """Write the rows of `spec["source"]` (a list of shards, stacked) with one compression
@@ -223,15 +252,26 @@ def storage(spec: dict) -> dict:
     size = path.stat().st_size
     path.unlink()
     raw_mb = values * 2 / 1e6
-    return {"compression": spec["compression"], "n_rows": n, "values": values, "bytes": size,
-            "bytes_per_value": size / values, "write_mb_s": raw_mb / write_s, "read_mb_s": raw_mb / read_s,
-            "write_s": write_s, "read_s": read_s, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "compression": spec["compression"],
+        "n_rows": n,
+        "values": values,
+        "bytes": size,
+        "bytes_per_value": size / values,
+        "write_mb_s": raw_mb / write_s,
+        "read_mb_s": raw_mb / read_s,
+        "write_s": write_s,
+        "read_s": read_s,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 # --- metric jobs on synthetic shards ---------------------------------------------------------
 
-def synthetic_shard(path: str | Path, n_sentences: int, ffn_dim: int, d_model: int, seed: int,
-                    mean_words: int = 22) -> int:
+
+def synthetic_shard(
+    path: str | Path, n_sentences: int, ffn_dim: int, d_model: int, seed: int, mean_words: int = 22
+) -> int:
     """A shard of the real layout with random rows: word counts per sentence drawn around
     `mean_words`, detector_pre ~ N(0, 1), detector = GELU(detector_pre) (sparse-ish like a
     real FFN), combinator ~ N(0, 1). Written by `ShardSet` in float16 without compression (the
@@ -240,8 +280,11 @@ def synthetic_shard(path: str | Path, n_sentences: int, ffn_dim: int, d_model: i
     counts = rng.integers(max(1, mean_words // 2), mean_words * 3 // 2 + 1, n_sentences)
     n = int(counts.sum())
     pre = rng.standard_normal((n, ffn_dim), dtype=np.float32)
-    rows = {"detector": gelu(pre).astype(np.float16), "detector_pre": pre.astype(np.float16),
-            "combinator": rng.standard_normal((n, d_model), dtype=np.float32).astype(np.float16)}
+    rows = {
+        "detector": gelu(pre).astype(np.float16),
+        "detector_pre": pre.astype(np.float16),
+        "combinator": rng.standard_normal((n, d_model), dtype=np.float32).astype(np.float16),
+    }
     sentence_index = np.repeat(np.arange(n_sentences, dtype=np.int32), counts)
     token_position = np.concatenate([np.arange(1, c + 1, dtype=np.int32) for c in counts])
     attrs = {"n_sentences": n_sentences, "layer": 0, "model": "synthetic"}
@@ -259,19 +302,40 @@ def _metric_call(job: str, method: str, src: str, tgt: str, settings: dict):
     if job == "layer_statistics":
         from .metrics import shard_statistics
 
-        return lambda: [shard_statistics(src, sublayer, method, "> 0", settings["chunk_rows"]) for sublayer in SUBLAYERS]
+        return lambda: [
+            shard_statistics(src, sublayer, method, "> 0", settings["chunk_rows"]) for sublayer in SUBLAYERS
+        ]
     if job == "representation_distance":
         from .distance import layer_distances
 
-        return lambda: [layer_distances(src, tgt, sublayer, method=method, metric=settings["metric"], seed=0,
-                                        block_sentences=settings["block_sentences"], block_rows=settings["block_rows"])
-                        for sublayer in SUBLAYERS]
+        return lambda: [
+            layer_distances(
+                src,
+                tgt,
+                sublayer,
+                method=method,
+                metric=settings["metric"],
+                seed=0,
+                block_sentences=settings["block_sentences"],
+                block_rows=settings["block_rows"],
+            )
+            for sublayer in SUBLAYERS
+        ]
     if job == "rsa_layer":
         from .rsa import layer_rdm_file
 
         out = Path(src).with_suffix(".rdm.h5")
-        return lambda: (layer_rdm_file(src, out, method, max_prefixes=settings["max_prefixes"], seed=0,
-                                       batch_prefixes=settings["batch_prefixes"]), out.unlink())
+        return lambda: (
+            layer_rdm_file(
+                src,
+                out,
+                method,
+                max_prefixes=settings["max_prefixes"],
+                seed=0,
+                batch_prefixes=settings["batch_prefixes"],
+            ),
+            out.unlink(),
+        )
     if job == "read_only":
         return lambda: [sum(1 for _ in iter_chunks(src, sublayer)) for sublayer in SUBLAYERS]
     raise ValueError(f"unknown metric job {job!r}")
@@ -288,8 +352,14 @@ def metric_job(spec: dict) -> dict:
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
-    return {"job": spec["job"], "method": spec["method"], "seconds": min(times), "repeats": len(times),
-            "peak_rss_mb": peak_rss_mb(), "rss_after_setup_mb": rss_setup}
+    return {
+        "job": spec["job"],
+        "method": spec["method"],
+        "seconds": min(times),
+        "repeats": len(times),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_after_setup_mb": rss_setup,
+    }
 
 
 def matmul_floor(products: list[tuple[int, int, int, int]], threads: int) -> float:

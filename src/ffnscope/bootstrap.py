@@ -13,8 +13,8 @@ different test sets draw independently, and the draws do not depend on job order
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -54,8 +54,7 @@ def resample_counts(n_items: int, n_resamples: int, seed: int, stream: str = "")
     return flat.reshape(n_resamples, n_items).astype(np.float64)
 
 
-def percentile_interval(replicates: np.ndarray, confidence: float,
-                        center: float | None = None) -> tuple[float, float]:
+def percentile_interval(replicates: np.ndarray, confidence: float, center: float | None = None) -> tuple[float, float]:
     """Equal-tailed percentile interval of the replicates (linear interpolation). A NaN
     replicate (undefined statistic) makes the interval NaN; no replicates give NaN.
 
@@ -73,8 +72,9 @@ def percentile_interval(replicates: np.ndarray, confidence: float,
     return float(low), float(high)
 
 
-def bootstrap_ci(statistic: Callable[..., np.ndarray], per_sentence: Sequence[np.ndarray], boot: Bootstrap,
-                 stream: str = "") -> tuple[float, float]:
+def bootstrap_ci(
+    statistic: Callable[..., np.ndarray], per_sentence: Sequence[np.ndarray], boot: Bootstrap, stream: str = ""
+) -> tuple[float, float]:
     """Percentile CI of `statistic` over sentences.
 
     per_sentence: arrays with sentences on axis 0 ([n] or [n, k]); statistic(*totals) takes

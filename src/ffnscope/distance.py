@@ -29,9 +29,9 @@ pooled method keeps the product form's value (as the authors' torch code).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import h5py
 import numpy as np
@@ -46,8 +46,23 @@ from .tables import gather
 METRICS = ("euclidean", "cosine")
 PAIRINGS = ("parallel", "shuffled")
 AUTHORS_CHUNK_ROWS = 1000
-COLUMNS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer",
-           "pairing", "distance", "distance_mean", "ci_low", "ci_high", "n_pairs", "n_prefixes"]
+COLUMNS = [
+    "model",
+    "method",
+    "metric",
+    "testset",
+    "src_lang",
+    "tgt_lang",
+    "sublayer",
+    "layer",
+    "pairing",
+    "distance",
+    "distance_mean",
+    "ci_low",
+    "ci_high",
+    "n_pairs",
+    "n_prefixes",
+]
 KEYS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer", "pairing"]
 
 
@@ -105,6 +120,7 @@ class SentenceRows:
 
 # --- Algorithm 1 ---------------------------------------------------------------------------------
 
+
 def distance_matrix(a: torch.Tensor, b: torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
     """Pairwise distances [..., m, n] between rows of a [..., m, d] and b [..., n, d].
     Cosine distance is 1 - cos; a zero row has cosine 0 to everything (distance 1)."""
@@ -128,8 +144,13 @@ def _padded(rows: np.ndarray, lengths: np.ndarray) -> torch.Tensor:
     return out
 
 
-def pair_min_distance_sums(src_rows: np.ndarray, src_lengths: np.ndarray, tgt_rows: np.ndarray,
-                           tgt_lengths: np.ndarray, metric: str = "euclidean") -> np.ndarray:
+def pair_min_distance_sums(
+    src_rows: np.ndarray,
+    src_lengths: np.ndarray,
+    tgt_rows: np.ndarray,
+    tgt_lengths: np.ndarray,
+    metric: str = "euclidean",
+) -> np.ndarray:
     """Algorithm 1 for a block of sentence pairs at once: pair k has the next src_lengths[k]
     rows of `src_rows` and the next tgt_lengths[k] rows of `tgt_rows`; returns, per pair, the
     sum over its source rows of the minimum distance to its target rows (float64).
@@ -153,10 +174,12 @@ def pair_min_distance_sums(src_rows: np.ndarray, src_lengths: np.ndarray, tgt_ro
         src, tgt = _unit(src), _unit(tgt)
         score = torch.bmm(src, tgt.transpose(1, 2)).neg_()
     else:
-        score = torch.baddbmm(torch.linalg.vector_norm(tgt, dim=-1).square()[:, None, :], src, tgt.transpose(1, 2),
-                              alpha=-2)
-    score.masked_fill_(torch.arange(tgt.shape[1])[None, None, :] >= torch.as_tensor(tgt_lengths)[:, None, None],
-                       float("inf"))
+        score = torch.baddbmm(
+            torch.linalg.vector_norm(tgt, dim=-1).square()[:, None, :], src, tgt.transpose(1, 2), alpha=-2
+        )
+    score.masked_fill_(
+        torch.arange(tgt.shape[1])[None, None, :] >= torch.as_tensor(tgt_lengths)[:, None, None], float("inf")
+    )
     nearest = score.argmin(dim=2)
     pair = torch.as_tensor(np.repeat(np.arange(src_lengths.size), src_lengths))
     row = torch.as_tensor(np.arange(src_lengths.sum()) - np.repeat(np.cumsum(src_lengths) - src_lengths, src_lengths))
@@ -201,9 +224,17 @@ def _analysed_rows(data: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndar
     return analysed_rows(data, rows, method)
 
 
-def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, method: str = "paper",
-                     metric: str = "euclidean", seed: int = 0, block_sentences: int = 32,
-                     pairings: Sequence[str] = PAIRINGS) -> dict[str, DistanceResult]:
+def paired_distances(
+    src_path: str | Path,
+    tgt_path: str | Path,
+    sublayer: str,
+    *,
+    method: str = "paper",
+    metric: str = "euclidean",
+    seed: int = 0,
+    block_sentences: int = 32,
+    pairings: Sequence[str] = PAIRINGS,
+) -> dict[str, DistanceResult]:
     """Algorithm 1 over every sentence pair of two parallel shards, for each pairing.
 
     Sentences with prefix rows in both shards are paired (a sentence without prefixes on one
@@ -231,13 +262,21 @@ def paired_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
                 tgt_ids = targets[pairing][block]
                 tgt_rows = _analysed_rows(tgt_data, tgt.row_indices(tgt_ids), method)
                 sums[pairing][block] = pair_min_distance_sums(
-                    src_rows, src.lengths(ids[block]), tgt_rows, tgt.lengths(tgt_ids), metric)
+                    src_rows, src.lengths(ids[block]), tgt_rows, tgt.lengths(tgt_ids), metric
+                )
     n_prefixes = int(src.lengths(ids).sum())
     return {pairing: DistanceResult(sums[pairing], n_prefixes) for pairing in pairings}
 
 
-def pooled_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, metric: str = "euclidean",
-                     seed: int = 0, block_rows: int = 4096) -> DistanceResult:
+def pooled_distances(
+    src_path: str | Path,
+    tgt_path: str | Path,
+    sublayer: str,
+    *,
+    metric: str = "euclidean",
+    seed: int = 0,
+    block_rows: int = 4096,
+) -> DistanceResult:
     """The authors' variant: GELU'd, L2-normalised rows; n rows drawn with replacement from
     each language's n rows; every drawn source row's minimum distance to any drawn target row
     of the whole test set; summed (a row drawn k times counts k times).
@@ -270,18 +309,35 @@ def pooled_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, 
     return DistanceResult(sums, int(multiplicity.sum()))
 
 
-def layer_distances(src_path: str | Path, tgt_path: str | Path, sublayer: str, *, method: str, metric: str,
-                    seed: int, block_sentences: int, block_rows: int) -> dict[str, DistanceResult]:
+def layer_distances(
+    src_path: str | Path,
+    tgt_path: str | Path,
+    sublayer: str,
+    *,
+    method: str,
+    metric: str,
+    seed: int,
+    block_sentences: int,
+    block_rows: int,
+) -> dict[str, DistanceResult]:
     """Every pairing the method supports (`method_pairings`), per the method's algorithm."""
     if method == "paper":
-        return paired_distances(src_path, tgt_path, sublayer, method=method, metric=metric, seed=seed,
-                                block_sentences=block_sentences, pairings=method_pairings(method))
+        return paired_distances(
+            src_path,
+            tgt_path,
+            sublayer,
+            method=method,
+            metric=metric,
+            seed=seed,
+            block_sentences=block_sentences,
+            pairings=method_pairings(method),
+        )
     _check(method, METHODS, "method")
-    return {"parallel": pooled_distances(src_path, tgt_path, sublayer, metric=metric, seed=seed,
-                                         block_rows=block_rows)}
+    return {"parallel": pooled_distances(src_path, tgt_path, sublayer, metric=metric, seed=seed, block_rows=block_rows)}
 
 
 # --- tables --------------------------------------------------------------------------------------
+
 
 def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
     """One representation_distance.tsv row (`keys`: the KEYS columns) with the bootstrap CI of
@@ -291,9 +347,15 @@ def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
     if missing:
         raise ValueError(f"distance row lacks key columns {missing}")
     ci = bootstrap_ci(lambda total: total, [result.sentence_sums], boot, keys["testset"])
-    return {**{k: keys[k] for k in KEYS}, "distance": result.distance, "distance_mean": result.distance_mean,
-            "ci_low": ci[0], "ci_high": ci[1], "n_pairs": int(result.sentence_sums.size),
-            "n_prefixes": result.n_prefixes}
+    return {
+        **{k: keys[k] for k in KEYS},
+        "distance": result.distance,
+        "distance_mean": result.distance_mean,
+        "ci_low": ci[0],
+        "ci_high": ci[1],
+        "n_pairs": int(result.sentence_sums.size),
+        "n_prefixes": result.n_prefixes,
+    }
 
 
 def gather_distance_table(paths: Sequence[str | Path]) -> pd.DataFrame:

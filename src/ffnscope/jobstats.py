@@ -39,12 +39,14 @@ def gather(paths: list[str], root: str | Path = "benchmarks") -> pd.DataFrame:
 def per_rule(df: pd.DataFrame) -> pd.DataFrame:
     """Jobs, total and maximum wall time, maximum peak RSS per rule."""
     grouped = df.groupby("rule")
-    return pd.DataFrame({
-        "jobs": grouped["job"].nunique(),
-        "total_s": grouped["s"].sum(),
-        "max_s": grouped["s"].max(),
-        "max_rss_mb": grouped["max_rss"].max(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "jobs": grouped["job"].nunique(),
+            "total_s": grouped["s"].sum(),
+            "max_s": grouped["s"].max(),
+            "max_rss_mb": grouped["max_rss"].max(),
+        }
+    ).reset_index()
 
 
 def plot_job_resources(df: pd.DataFrame, outputs: list[str]) -> None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import h5py
 import numpy as np
@@ -78,8 +78,10 @@ def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
     error when the shard lacks it (pre-activations are stored only for authors_code runs)."""
     source = analysis_source(sublayer, method)
     if source not in f:
-        raise ValueError(f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
-                         f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code")
+        raise ValueError(
+            f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
+            f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code"
+        )
     return f[source]
 
 
@@ -204,8 +206,9 @@ class SentenceStats:
         if chunk.shape[0] == 0:
             return
         if sentence_index.min() < 0 or sentence_index.max() >= self.n_sentences:
-            raise ValueError(f"sentence_index outside 0..{self.n_sentences - 1}: "
-                             f"{sentence_index.min()}..{sentence_index.max()}")
+            raise ValueError(
+                f"sentence_index outside 0..{self.n_sentences - 1}: {sentence_index.min()}..{sentence_index.max()}"
+            )
         starts = np.concatenate(([0], np.flatnonzero(np.diff(sentence_index)) + 1))
         ids = sentence_index[starts]
         if np.unique(ids).size != ids.size:
@@ -250,8 +253,9 @@ class SentenceStats:
         self._require_rows()
         m = self.fires.shape[1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return bootstrap_ci(lambda f, p: f / (m * p), [self.fires.sum(axis=1, dtype=np.int64), self.n_prefixes],
-                                boot, stream)
+            return bootstrap_ci(
+                lambda f, p: f / (m * p), [self.fires.sum(axis=1, dtype=np.int64), self.n_prefixes], boot, stream
+            )
 
     def flatness_ci(self, boot: Bootstrap, stream: str) -> tuple[float, float]:
         """CI of A (a sum, so it scales with the number of prefixes a resample draws)."""
@@ -264,8 +268,9 @@ class SentenceStats:
             return bootstrap_ci(lambda a, p: a / p, [self.flatness, self.n_prefixes], boot, stream)
 
 
-def sentence_statistics(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sentences: int, firing_rule: str,
-                        method: str) -> SentenceStats:
+def sentence_statistics(
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sentences: int, firing_rule: str, method: str
+) -> SentenceStats:
     """Stream (chunk [rows, neurons], sentence_index [rows]) blocks into one SentenceStats."""
     stats = SentenceStats(firing_rule=firing_rule, method=method, n_sentences=n_sentences)
     for chunk, sentence_index in blocks:
@@ -273,8 +278,9 @@ def sentence_statistics(blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sente
     return stats
 
 
-def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: str,
-                     chunk_rows: int = 1024) -> SentenceStats:
+def shard_statistics(
+    path: str | Path, sublayer: str, method: str, firing_rule: str, chunk_rows: int = 1024
+) -> SentenceStats:
     """Per-sentence statistics of one sublayer of one shard, streamed in `chunk_rows` blocks
     of the dataset the method analyses (`analysis_source`)."""
     with h5py.File(path, "r") as f:
@@ -282,5 +288,5 @@ def shard_statistics(path: str | Path, sublayer: str, method: str, firing_rule: 
     n_sentences = int(read_attrs(path)["n_sentences"])
     sentence_index = read_dataset(path, "sentence_index")
     chunks = iter_chunks(path, source, chunk_rows, dtype=None)
-    blocks = ((chunk, sentence_index[i * chunk_rows:i * chunk_rows + len(chunk)]) for i, chunk in enumerate(chunks))
+    blocks = ((chunk, sentence_index[i * chunk_rows : i * chunk_rows + len(chunk)]) for i, chunk in enumerate(chunks))
     return sentence_statistics(blocks, n_sentences, firing_rule, method)

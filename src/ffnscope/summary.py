@@ -15,9 +15,9 @@ Conventions: a per-layer curve is the mean over sides (or pairs of sides) of one
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,19 @@ SUBLAYERS = ("detector", "combinator")
 # §4.1: languages well represented in XGLM's training data vs. lesser represented ones.
 WELL_REPRESENTED = ("en", "de", "fr")
 LESS_REPRESENTED = ("cs", "hi")
-SUMMARY_COLUMNS = ["model", "method", "sublayer", "n_layers", "min_flatness_layer", "min_flatness",
-                   "distance_metric", "min_distance_layer", "min_distance", "max_rank_correlation_layer",
-                   "max_rank_correlation"]
+SUMMARY_COLUMNS = [
+    "model",
+    "method",
+    "sublayer",
+    "n_layers",
+    "min_flatness_layer",
+    "min_flatness",
+    "distance_metric",
+    "min_distance_layer",
+    "min_distance",
+    "max_rank_correlation_layer",
+    "max_rank_correlation",
+]
 PAPER_LAYER_20 = 19  # §4.2 "near layer 20" (1-based) in the tables' numbering
 NEAR = 3  # layers either side of PAPER_LAYER_20 that count as "near"
 
@@ -45,6 +55,7 @@ class Skip(Exception):
 @dataclass(frozen=True)
 class Check:
     """One claim evaluated for one (model, method, sublayer)."""
+
     claim: str
     model: str
     method: str
@@ -58,6 +69,7 @@ class Claim:
     """A qualitative statement of the paper as a test. `test(rows)` gets the table's rows of
     one model, method and sublayer (of one method and all models if `across_models`; of both
     sublayers if `sublayers` is ("both",)) and returns (passed, evidence), or raises Skip."""
+
     id: str
     source: str
     statement: str
@@ -68,6 +80,7 @@ class Claim:
 
 
 # --- per-layer curves ---------------------------------------------------------------------------
+
 
 def fmt(x: float) -> str:
     return f"{x:.4g}"
@@ -123,20 +136,24 @@ def rank_rows(rows: pd.DataFrame, comparison: str, pairing: str = "parallel") ->
 
 # --- the claims ----------------------------------------------------------------------------------
 
+
 def frequency_drops_late(rows: pd.DataFrame) -> tuple[bool, str]:
     lower = []
     for _, side_rows in rows.groupby(["testset", "lang"]):
         _, middle, late = third_means(curve(side_rows, "mean"))
         lower.append(late < middle)
     _, middle, late = third_means(curve(rows, "mean"))
-    return all(lower), (f"last third {fmt(late)} vs middle third {fmt(middle)} (mean over sides); "
-                        f"lower in {sum(lower)}/{len(lower)} sides")
+    return all(lower), (
+        f"last third {fmt(late)} vs middle third {fmt(middle)} (mean over sides); "
+        f"lower in {sum(lower)}/{len(lower)} sides"
+    )
 
 
 def sparse_at_both_ends(rows: pd.DataFrame) -> tuple[bool, str]:
     early, middle, late = third_means(curve(rows, "std"))
-    return early > middle and late > middle, (f"std over neurons: first third {fmt(early)}, middle {fmt(middle)}, "
-                                              f"last {fmt(late)} (mean over sides)")
+    return early > middle and late > middle, (
+        f"std over neurons: first third {fmt(early)}, middle {fmt(middle)}, last {fmt(late)} (mean over sides)"
+    )
 
 
 def language_groups(rows: pd.DataFrame, value: str, layers: Sequence[int] | None = None) -> tuple[float, float]:
@@ -164,41 +181,51 @@ def flatness_decreases(rows: pd.DataFrame) -> tuple[bool, str]:
     c = curve(rows, "flatness_mean")
     rho, argmin = depth_trend(c), int(c.idxmin())
     where = third_of(argmin, c.index)
-    return rho < 0 and where == "late", (f"Spearman \u03c1(layer, flatness) = {fmt(rho)}; minimum at layer {argmin} "
-                                         f"({where} third of {len(c)})")
+    return rho < 0 and where == "late", (
+        f"Spearman \u03c1(layer, flatness) = {fmt(rho)}; minimum at layer {argmin} ({where} third of {len(c)})"
+    )
 
 
 def interior_flatness_minimum(rows: pd.DataFrame) -> tuple[bool, str]:
     c = curve(rows, "flatness_mean")
     argmin = int(c.idxmin())
     first, last = int(c.index[0]), int(c.index[-1])
-    return first < argmin < last, (f"minimum {fmt(c[argmin])} at layer {argmin}; layer {first}: {fmt(c[first])}, "
-                                   f"layer {last}: {fmt(c[last])}")
+    return first < argmin < last, (
+        f"minimum {fmt(c[argmin])} at layer {argmin}; layer {first}: {fmt(c[first])}, layer {last}: {fmt(c[last])}"
+    )
 
 
 def flatness_minimum_near_layer_20(rows: pd.DataFrame) -> tuple[bool, str]:
     c = curve(rows, "flatness_mean")
     if c.index.max() < PAPER_LAYER_20 + NEAR:
-        raise Skip(f"the model's last layer is {c.index.max()}; the claim is about paper layer 20 "
-                   f"(layer {PAPER_LAYER_20} here) and the layers after it")
+        raise Skip(
+            f"the model's last layer is {c.index.max()}; the claim is about paper layer 20 "
+            f"(layer {PAPER_LAYER_20} here) and the layers after it"
+        )
     argmin = int(c.idxmin())
     return abs(argmin - PAPER_LAYER_20) <= NEAR, f"minimum at layer {argmin} (paper layer {argmin + 1})"
 
 
 def flatness_minimum_shared(rows: pd.DataFrame) -> tuple[bool, str]:
-    argmins = {f"{t}/{lang}": int(curve(r, "flatness_mean").idxmin()) for (t, lang), r in rows.groupby(["testset", "lang"])}
+    argmins = {
+        f"{t}/{lang}": int(curve(r, "flatness_mean").idxmin()) for (t, lang), r in rows.groupby(["testset", "lang"])
+    }
     n_layers = rows["layer"].nunique()
     tolerance = max(1, round(0.1 * n_layers))
     spread = max(argmins.values()) - min(argmins.values())
-    return spread <= tolerance, (f"per-side minima at layers {min(argmins.values())}-{max(argmins.values())} "
-                                 f"(spread {spread}, allowed {tolerance} of {n_layers} layers)")
+    return spread <= tolerance, (
+        f"per-side minima at layers {min(argmins.values())}-{max(argmins.values())} "
+        f"(spread {spread}, allowed {tolerance} of {n_layers} layers)"
+    )
 
 
 def distance_decreases(rows: pd.DataFrame) -> tuple[bool, str]:
     c = curve(distance_rows(rows), "distance_mean")
     rho = depth_trend(c)
-    return rho < 0, (f"Spearman \u03c1(layer, distance per prefix) = {fmt(rho)}; first layer {fmt(c.iloc[0])}, "
-                     f"last {fmt(c.iloc[-1])} (mean over pairs)")
+    return rho < 0, (
+        f"Spearman \u03c1(layer, distance per prefix) = {fmt(rho)}; first layer {fmt(c.iloc[0])}, "
+        f"last {fmt(c.iloc[-1])} (mean over pairs)"
+    )
 
 
 def distance_minimum_late(rows: pd.DataFrame) -> tuple[bool, str]:
@@ -220,8 +247,10 @@ def distance_beats_control(rows: pd.DataFrame) -> tuple[bool, str]:
     t = paired_values(rows, ["testset", "src_lang", "tgt_lang", "layer"], "distance_mean", ("parallel", "shuffled"))
     closer = t["parallel"] < t["shuffled"]
     ratio = t["parallel"] / t["shuffled"]
-    return bool(closer.all()), (f"parallel < shuffled at {int(closer.sum())}/{len(t)} (pair, layer) points; "
-                                f"parallel/shuffled ratio {fmt(ratio.min())}-{fmt(ratio.max())}")
+    return bool(closer.all()), (
+        f"parallel < shuffled at {int(closer.sum())}/{len(t)} (pair, layer) points; "
+        f"parallel/shuffled ratio {fmt(ratio.min())}-{fmt(ratio.max())}"
+    )
 
 
 def last_layer_distance_grows_with_size(rows: pd.DataFrame) -> tuple[bool, str]:
@@ -229,7 +258,10 @@ def last_layer_distance_grows_with_size(rows: pd.DataFrame) -> tuple[bool, str]:
     models = list(dict.fromkeys(rows["model"]))
     if len(models) < 2:
         raise Skip("needs at least 2 models")
-    last = [float(r[r["layer"] == r["layer"].max()]["distance_mean"].mean()) for r in (rows[rows["model"] == m] for m in models)]
+    last = [
+        float(r[r["layer"] == r["layer"].max()]["distance_mean"].mean())
+        for r in (rows[rows["model"] == m] for m in models)
+    ]
     return bool(np.all(np.diff(last) > 0)), ", ".join(f"{m}: {fmt(v)}" for m, v in zip(models, last))
 
 
@@ -238,8 +270,10 @@ def combinators_correlate_more(rows: pd.DataFrame) -> tuple[bool, str]:
     by = {s: curve(rows[rows["sublayer"] == s], "rho") for s in SUBLAYERS}
     det, comb = by["detector"], by["combinator"]
     higher = (comb > det.reindex(comb.index)).sum()
-    return comb.mean() > det.mean(), (f"mean \u03c1 combinators {fmt(comb.mean())} vs detectors {fmt(det.mean())}; "
-                                      f"combinators higher at {higher}/{len(comb)} layers")
+    return comb.mean() > det.mean(), (
+        f"mean \u03c1 combinators {fmt(comb.mean())} vs detectors {fmt(det.mean())}; "
+        f"combinators higher at {higher}/{len(comb)} layers"
+    )
 
 
 def early_middle_above_late(comparison: str) -> Callable[[pd.DataFrame], tuple[bool, str]]:
@@ -248,6 +282,7 @@ def early_middle_above_late(comparison: str) -> Callable[[pd.DataFrame], tuple[b
         early, middle, late = thirds(c.index)
         before, after = float(c[early + middle].mean()), float(c[late].mean())
         return before > after, f"mean \u03c1 first two thirds {fmt(before)} vs last third {fmt(after)}"
+
     return test
 
 
@@ -257,6 +292,7 @@ def peak_in(comparison: str, third: str) -> Callable[[pd.DataFrame], tuple[bool,
         argmax = int(c.idxmax())
         where = third_of(argmax, c.index)
         return where == third, f"maximum \u03c1 {fmt(c[argmax])} at layer {argmax} ({where} third of {len(c)})"
+
     return test
 
 
@@ -284,81 +320,194 @@ def rank_beats_control(rows: pd.DataFrame) -> tuple[bool, str]:
     rows = rows[rows["comparison"] == "parallel"]
     t = paired_values(rows, ["side_a", "side_b", "layer"], "rho", ("parallel", "non_parallel"))
     higher = t["parallel"] > t["non_parallel"]
-    return bool(higher.all()), (f"parallel > non-parallel at {int(higher.sum())}/{len(t)} (pair, layer) points; "
-                                f"mean \u03c1 {fmt(t['parallel'].mean())} vs {fmt(t['non_parallel'].mean())}")
+    return bool(higher.all()), (
+        f"parallel > non-parallel at {int(higher.sum())}/{len(t)} (pair, layer) points; "
+        f"mean \u03c1 {fmt(t['parallel'].mean())} vs {fmt(t['non_parallel'].mean())}"
+    )
 
 
 BOTH = ("both",)
 CLAIMS = [
-    Claim("frequency-drops-late", "§4.1, Fig. 2",
-          "Detector activation frequency drops near the output: for every side, its mean over the last third of "
-          "layers is below that over the middle third.", "activation_frequency", ("detector",), frequency_drops_late),
-    Claim("sparse-at-both-ends", "§4.1, Figs. 2-3; §5",
-          "Representations are sparser near the input and the output: the std of activation frequency over neurons "
-          "is higher in the first and in the last third of layers than in the middle third.",
-          "activation_frequency", SUBLAYERS, sparse_at_both_ends),
-    Claim("detector-sparsity-well-represented", "§4.1",
-          "Well-represented languages (en, de, fr) have sparser detectors in the later layers: lower activation "
-          "frequency over the last third of layers than cs and hi.",
-          "activation_frequency", ("detector",), detector_sparsity_well_represented),
-    Claim("combinator-sparsity-less-represented", "§4.1",
-          "Less-represented languages (cs, hi) have sparser combinators: lower activation frequency over all layers "
-          "than en, de and fr.", "activation_frequency", ("combinator",), combinator_sparsity_less_represented),
-    Claim("detector-flatness-decreases", "§4.2, Fig. 4; §5",
-          "Detector activations get more peaked with depth: flatness decreases with the layer (Spearman \u03c1 < 0) "
-          "and is lowest in the last third.", "flatness", ("detector",), flatness_decreases),
-    Claim("combinator-flatness-dip", "§4.2, Fig. 6",
-          "Combinator flatness has a distinct dip inside the model: its minimum is at neither the first nor the "
-          "last layer.", "flatness", ("combinator",), interior_flatness_minimum),
-    Claim("combinator-flatness-layer-20", "§4.2, Fig. 6; §4.3; §5",
-          f"Combinator flatness is lowest near (paper) layer 20, whatever the depth: the minimum is within {NEAR} "
-          f"layers of layer {PAPER_LAYER_20} (0-based).", "flatness", ("combinator",), flatness_minimum_near_layer_20),
-    Claim("flatness-minimum-shared", "§4.2",
-          "Low flatness occurs at the same layers for all languages: the per-side layers of minimum flatness lie "
-          "within 10 % of the layers (at least 1) of each other.", "flatness", SUBLAYERS, flatness_minimum_shared),
-    Claim("detector-distance-decreases", "§4.2, Fig. 9",
-          "Detectors get more multilingual with depth: the representation distance of parallel pairs decreases "
-          "with the layer (Spearman \u03c1 < 0; the paper excepts xglm-7.5B).", "representation_distance",
-          ("detector",), distance_decreases),
-    Claim("combinator-distance-final", "§4.2, Fig. 10",
-          "Final combinator layers are the most multilingual: the distance of parallel pairs is lowest in the last "
-          "third of layers (the paper excepts xglm-2.9B).", "representation_distance", ("combinator",),
-          distance_minimum_late),
-    Claim("distance-beats-shuffled", "§4.2, Algorithm 1 (control)",
-          "Translations are closer than chance: at every layer and for every language pair, the distance of "
-          "parallel pairs is below that of shuffled pairs.", "representation_distance", SUBLAYERS,
-          distance_beats_control),
-    Claim("last-layer-distance-grows-with-size", "§4.2, Fig. 10",
-          "Larger models separate languages more at the output: the last combinator layer's distance (per prefix, "
-          "mean over parallel pairs) increases with model size (models in configured order, smallest first).",
-          "representation_distance", ("combinator",), last_layer_distance_grows_with_size, across_models=True),
-    Claim("combinators-correlate-more", "§4.4, Figs. 12-13",
-          "Combinators show greater cross-language rank correlation than detectors (mean over pairs and layers).",
-          "rank_correlation", BOTH, combinators_correlate_more),
-    Claim("rank-correlation-early-middle", "§4.4, Figs. 12-13",
-          "Cross-language rank correlation is high in the early and middle layers: its mean over the first two "
-          "thirds of layers exceeds that over the last third.", "rank_correlation", SUBLAYERS,
-          early_middle_above_late("cross_language")),
-    Claim("de-en-fr-correlate-more", "§4.4, Figs. 12-13",
-          "Rank correlation is consistently high for German-English-French: pairs among de/en/fr correlate more "
-          "than pairs with cs or hi (mean over layers).", "rank_correlation", SUBLAYERS, de_en_fr_pairs_correlate_more),
-    Claim("combinators-multilingual-middle", "§5",
-          "Combinators are most multilingual around the middle layers: cross-language rank correlation peaks in the "
-          "middle third of layers.", "rank_correlation", ("combinator",), peak_in("cross_language", "middle")),
-    Claim("intra-english-detectors-early", "§4.4, Fig. 14",
-          "English-English detector rank correlation is high in the early and middle layers: its mean over the "
-          "first two thirds exceeds that over the last third.", "rank_correlation", ("detector",),
-          early_middle_above_late("intra_english")),
-    Claim("intra-english-combinators-late", "§4.4, Fig. 15",
-          "English-English combinator rank correlation is maximal close to the output: it peaks in the last third "
-          "of layers.", "rank_correlation", ("combinator",), peak_in("intra_english", "late")),
-    Claim("parallel-detectors-early", "§4.4, Fig. 17",
-          "For the de-en and fr-en test sets, detector rank correlation between the two sides is higher in the "
-          "first third of layers than in the last third.", "rank_correlation", ("detector",), parallel_detectors_early),
-    Claim("rank-correlation-beats-control", "§4.4, Figs. 17-18 (control)",
-          "Parallel sides share their neurons' ranking beyond chance: at every layer and for every test set, the "
-          "rank correlation of the parallel sides exceeds that of the non-parallel control halves.",
-          "rank_correlation", SUBLAYERS, rank_beats_control),
+    Claim(
+        "frequency-drops-late",
+        "§4.1, Fig. 2",
+        "Detector activation frequency drops near the output: for every side, its mean over the last third of "
+        "layers is below that over the middle third.",
+        "activation_frequency",
+        ("detector",),
+        frequency_drops_late,
+    ),
+    Claim(
+        "sparse-at-both-ends",
+        "§4.1, Figs. 2-3; §5",
+        "Representations are sparser near the input and the output: the std of activation frequency over neurons "
+        "is higher in the first and in the last third of layers than in the middle third.",
+        "activation_frequency",
+        SUBLAYERS,
+        sparse_at_both_ends,
+    ),
+    Claim(
+        "detector-sparsity-well-represented",
+        "§4.1",
+        "Well-represented languages (en, de, fr) have sparser detectors in the later layers: lower activation "
+        "frequency over the last third of layers than cs and hi.",
+        "activation_frequency",
+        ("detector",),
+        detector_sparsity_well_represented,
+    ),
+    Claim(
+        "combinator-sparsity-less-represented",
+        "§4.1",
+        "Less-represented languages (cs, hi) have sparser combinators: lower activation frequency over all layers "
+        "than en, de and fr.",
+        "activation_frequency",
+        ("combinator",),
+        combinator_sparsity_less_represented,
+    ),
+    Claim(
+        "detector-flatness-decreases",
+        "§4.2, Fig. 4; §5",
+        "Detector activations get more peaked with depth: flatness decreases with the layer (Spearman \u03c1 < 0) "
+        "and is lowest in the last third.",
+        "flatness",
+        ("detector",),
+        flatness_decreases,
+    ),
+    Claim(
+        "combinator-flatness-dip",
+        "§4.2, Fig. 6",
+        "Combinator flatness has a distinct dip inside the model: its minimum is at neither the first nor the "
+        "last layer.",
+        "flatness",
+        ("combinator",),
+        interior_flatness_minimum,
+    ),
+    Claim(
+        "combinator-flatness-layer-20",
+        "§4.2, Fig. 6; §4.3; §5",
+        f"Combinator flatness is lowest near (paper) layer 20, whatever the depth: the minimum is within {NEAR} "
+        f"layers of layer {PAPER_LAYER_20} (0-based).",
+        "flatness",
+        ("combinator",),
+        flatness_minimum_near_layer_20,
+    ),
+    Claim(
+        "flatness-minimum-shared",
+        "§4.2",
+        "Low flatness occurs at the same layers for all languages: the per-side layers of minimum flatness lie "
+        "within 10 % of the layers (at least 1) of each other.",
+        "flatness",
+        SUBLAYERS,
+        flatness_minimum_shared,
+    ),
+    Claim(
+        "detector-distance-decreases",
+        "§4.2, Fig. 9",
+        "Detectors get more multilingual with depth: the representation distance of parallel pairs decreases "
+        "with the layer (Spearman \u03c1 < 0; the paper excepts xglm-7.5B).",
+        "representation_distance",
+        ("detector",),
+        distance_decreases,
+    ),
+    Claim(
+        "combinator-distance-final",
+        "§4.2, Fig. 10",
+        "Final combinator layers are the most multilingual: the distance of parallel pairs is lowest in the last "
+        "third of layers (the paper excepts xglm-2.9B).",
+        "representation_distance",
+        ("combinator",),
+        distance_minimum_late,
+    ),
+    Claim(
+        "distance-beats-shuffled",
+        "§4.2, Algorithm 1 (control)",
+        "Translations are closer than chance: at every layer and for every language pair, the distance of "
+        "parallel pairs is below that of shuffled pairs.",
+        "representation_distance",
+        SUBLAYERS,
+        distance_beats_control,
+    ),
+    Claim(
+        "last-layer-distance-grows-with-size",
+        "§4.2, Fig. 10",
+        "Larger models separate languages more at the output: the last combinator layer's distance (per prefix, "
+        "mean over parallel pairs) increases with model size (models in configured order, smallest first).",
+        "representation_distance",
+        ("combinator",),
+        last_layer_distance_grows_with_size,
+        across_models=True,
+    ),
+    Claim(
+        "combinators-correlate-more",
+        "§4.4, Figs. 12-13",
+        "Combinators show greater cross-language rank correlation than detectors (mean over pairs and layers).",
+        "rank_correlation",
+        BOTH,
+        combinators_correlate_more,
+    ),
+    Claim(
+        "rank-correlation-early-middle",
+        "§4.4, Figs. 12-13",
+        "Cross-language rank correlation is high in the early and middle layers: its mean over the first two "
+        "thirds of layers exceeds that over the last third.",
+        "rank_correlation",
+        SUBLAYERS,
+        early_middle_above_late("cross_language"),
+    ),
+    Claim(
+        "de-en-fr-correlate-more",
+        "§4.4, Figs. 12-13",
+        "Rank correlation is consistently high for German-English-French: pairs among de/en/fr correlate more "
+        "than pairs with cs or hi (mean over layers).",
+        "rank_correlation",
+        SUBLAYERS,
+        de_en_fr_pairs_correlate_more,
+    ),
+    Claim(
+        "combinators-multilingual-middle",
+        "§5",
+        "Combinators are most multilingual around the middle layers: cross-language rank correlation peaks in the "
+        "middle third of layers.",
+        "rank_correlation",
+        ("combinator",),
+        peak_in("cross_language", "middle"),
+    ),
+    Claim(
+        "intra-english-detectors-early",
+        "§4.4, Fig. 14",
+        "English-English detector rank correlation is high in the early and middle layers: its mean over the "
+        "first two thirds exceeds that over the last third.",
+        "rank_correlation",
+        ("detector",),
+        early_middle_above_late("intra_english"),
+    ),
+    Claim(
+        "intra-english-combinators-late",
+        "§4.4, Fig. 15",
+        "English-English combinator rank correlation is maximal close to the output: it peaks in the last third "
+        "of layers.",
+        "rank_correlation",
+        ("combinator",),
+        peak_in("intra_english", "late"),
+    ),
+    Claim(
+        "parallel-detectors-early",
+        "§4.4, Fig. 17",
+        "For the de-en and fr-en test sets, detector rank correlation between the two sides is higher in the "
+        "first third of layers than in the last third.",
+        "rank_correlation",
+        ("detector",),
+        parallel_detectors_early,
+    ),
+    Claim(
+        "rank-correlation-beats-control",
+        "§4.4, Figs. 17-18 (control)",
+        "Parallel sides share their neurons' ranking beyond chance: at every layer and for every test set, the "
+        "rank correlation of the parallel sides exceeds that of the non-parallel control halves.",
+        "rank_correlation",
+        SUBLAYERS,
+        rank_beats_control,
+    ),
 ]
 
 
@@ -388,8 +537,11 @@ def check_claims(tables: Mapping[str, pd.DataFrame], models: Sequence[str] | Non
         for method in dict.fromkeys(df["method"]):
             by_method = df[df["method"] == method]
             order = ordered_models(by_method, models)
-            scopes = [("all", by_method[by_method["model"].isin(order)].set_index("model").loc[order].reset_index())] \
-                if claim.across_models else [(m, by_method[by_method["model"] == m]) for m in order]
+            scopes = (
+                [("all", by_method[by_method["model"].isin(order)].set_index("model").loc[order].reset_index())]
+                if claim.across_models
+                else [(m, by_method[by_method["model"] == m]) for m in order]
+            )
             for model, rows in scopes:
                 for sublayer in claim.sublayers:
                     selected = rows if sublayer == "both" else rows[rows["sublayer"] == sublayer]
@@ -398,6 +550,7 @@ def check_claims(tables: Mapping[str, pd.DataFrame], models: Sequence[str] | Non
 
 
 # --- the table of extremes -----------------------------------------------------------------------
+
 
 def one_metric(tables: Mapping[str, pd.DataFrame], metric: str | None = None) -> dict[str, pd.DataFrame]:
     """The tables with representation distance rows of one metric: `metric`, or the table's
@@ -446,20 +599,35 @@ def summary_table(tables: Mapping[str, pd.DataFrame], models: Sequence[str] | No
     rows = []
     for model in order:
         for method in dict.fromkeys(keys[keys["model"] == model]["method"]):
-            def part(t):
+
+            def part(t, model=model, method=method):
                 return None if t is None else t[(t["model"] == model) & (t["method"] == method)]
+
             layers = pd.concat([part(t)["layer"] for t in present])
             for sublayer in SUBLAYERS:
-                def sub(t):
+
+                def sub(t, sublayer=sublayer):
                     p = part(t)
                     return None if p is None else p[p["sublayer"] == sublayer]
+
                 f_layer, f_value = extreme(sub(flatness), "flatness_mean", largest=False)
                 d_layer, d_value = extreme(sub(distance), "distance_mean", largest=False)
                 r_layer, r_value = extreme(sub(rank), "rho", largest=True)
-                rows.append({"model": model, "method": method, "sublayer": sublayer, "n_layers": layers.nunique(),
-                             "min_flatness_layer": f_layer, "min_flatness": f_value,
-                             "distance_metric": metric, "min_distance_layer": d_layer, "min_distance": d_value,
-                             "max_rank_correlation_layer": r_layer, "max_rank_correlation": r_value})
+                rows.append(
+                    {
+                        "model": model,
+                        "method": method,
+                        "sublayer": sublayer,
+                        "n_layers": layers.nunique(),
+                        "min_flatness_layer": f_layer,
+                        "min_flatness": f_value,
+                        "distance_metric": metric,
+                        "min_distance_layer": d_layer,
+                        "min_distance": d_value,
+                        "max_rank_correlation_layer": r_layer,
+                        "max_rank_correlation": r_value,
+                    }
+                )
     table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     for column in ("min_flatness_layer", "min_distance_layer", "max_rank_correlation_layer"):
         table[column] = table[column].astype("Int64")
@@ -467,6 +635,7 @@ def summary_table(tables: Mapping[str, pd.DataFrame], models: Sequence[str] | No
 
 
 # --- markdown ------------------------------------------------------------------------------------
+
 
 def md_cell(value) -> str:
     if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -491,21 +660,47 @@ def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[st
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summary.itertuples():
-        cells = [r.model, r.method, r.sublayer, r.n_layers, r.min_flatness_layer, r.min_flatness,
-                 r.min_distance_layer, r.min_distance, r.max_rank_correlation_layer, r.max_rank_correlation]
+        cells = [
+            r.model,
+            r.method,
+            r.sublayer,
+            r.n_layers,
+            r.min_flatness_layer,
+            r.min_flatness,
+            r.min_distance_layer,
+            r.min_distance,
+            r.max_rank_correlation_layer,
+            r.max_rank_correlation,
+        ]
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
-    lines += ["", "## The paper's claims as tests", "",
-              f"{len(checks)} checks: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP. "
-              "The paper's statements are about XGLM; on other models they say whether the same pattern holds."]
+    lines += [
+        "",
+        "## The paper's claims as tests",
+        "",
+        f"{len(checks)} checks: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP. "
+        "The paper's statements are about XGLM; on other models they say whether the same pattern holds.",
+    ]
     for claim in CLAIMS:
-        lines += ["", f"### {claim.id} ({claim.source})", "", claim.statement, "",
-                  "| model | method | sublayer | result | numbers |", "|---|---|---|---|---|"]
-        lines += [f"| {c.model} | {c.method} | {c.sublayer} | **{c.result}** | {c.evidence} |"
-                  for c in checks if c.claim == claim.id]
+        lines += [
+            "",
+            f"### {claim.id} ({claim.source})",
+            "",
+            claim.statement,
+            "",
+            "| model | method | sublayer | result | numbers |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {c.model} | {c.method} | {c.sublayer} | **{c.result}** | {c.evidence} |"
+            for c in checks
+            if c.claim == claim.id
+        ]
     return "\n".join(lines) + "\n"
 
 
-def load_tables(paths: Mapping[str, Sequence[str | Path]], methods: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+def load_tables(
+    paths: Mapping[str, Sequence[str | Path]], methods: Sequence[str] | None = None
+) -> dict[str, pd.DataFrame]:
     """Each named table, concatenated over its per-model files, keeping only `methods`."""
     unknown = sorted(set(paths) - set(TABLES))
     if unknown:
@@ -518,8 +713,14 @@ def load_tables(paths: Mapping[str, Sequence[str | Path]], methods: Sequence[str
     return tables
 
 
-def write_summary(tables: Mapping[str, pd.DataFrame], tsv_path: str | Path, md_path: str | Path, *,
-                  models: Sequence[str] | None = None, distance_metric: str | None = None) -> list[Check]:
+def write_summary(
+    tables: Mapping[str, pd.DataFrame],
+    tsv_path: str | Path,
+    md_path: str | Path,
+    *,
+    models: Sequence[str] | None = None,
+    distance_metric: str | None = None,
+) -> list[Check]:
     """summary.tsv and summary.md from the tables (distance rows of `distance_metric`, or of
     the table's only metric); returns the checks."""
     tables = one_metric(tables, distance_metric)

@@ -19,27 +19,67 @@ from ffnscope.shards import SUBLAYERS
 STATS_KEYS = ["model", "method", "testset", "lang", "sublayer", "layer"]
 # One per-layer statistics row holds both tables' values; CIs carry the quantity in their name.
 ROW_COLUMNS = STATS_KEYS + [
-    "firing_rule", "mean", "std", "frequency_ci_low", "frequency_ci_high", "n_prefixes", "n_sentences",
-    "flatness", "flatness_mean", "flatness_ci_low", "flatness_ci_high", "flatness_mean_ci_low",
+    "firing_rule",
+    "mean",
+    "std",
+    "frequency_ci_low",
+    "frequency_ci_high",
+    "n_prefixes",
+    "n_sentences",
+    "flatness",
+    "flatness_mean",
+    "flatness_ci_low",
+    "flatness_ci_high",
+    "flatness_mean_ci_low",
     "flatness_mean_ci_high",
 ]
 FREQUENCY_COLUMNS = STATS_KEYS + ["mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"]
-FLATNESS_COLUMNS = STATS_KEYS + ["flatness", "flatness_mean", "ci_low", "ci_high", "mean_ci_low", "mean_ci_high",
-                                 "n_prefixes", "n_sentences"]
+FLATNESS_COLUMNS = STATS_KEYS + [
+    "flatness",
+    "flatness_mean",
+    "ci_low",
+    "ci_high",
+    "mean_ci_low",
+    "mean_ci_high",
+    "n_prefixes",
+    "n_sentences",
+]
 _FREQUENCY_NAMES = {"frequency_ci_low": "ci_low", "frequency_ci_high": "ci_high"}
-_FLATNESS_NAMES = {"flatness_ci_low": "ci_low", "flatness_ci_high": "ci_high",
-                   "flatness_mean_ci_low": "mean_ci_low", "flatness_mean_ci_high": "mean_ci_high"}
+_FLATNESS_NAMES = {
+    "flatness_ci_low": "ci_low",
+    "flatness_ci_high": "ci_high",
+    "flatness_mean_ci_low": "mean_ci_low",
+    "flatness_mean_ci_high": "mean_ci_high",
+}
 
 RANK_CORRELATION_KEYS = ["model", "method", "comparison", "side_a", "side_b", "sublayer", "layer", "pairing"]
 RANK_CORRELATION_COLUMNS = RANK_CORRELATION_KEYS + ["rho", "p_value", "ci_low", "ci_high", "n_sentences"]
 ENGLISH_OVERLAP_COLUMNS = ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"]
 
-_TEXT_COLUMNS = ["model", "testset", "lang", "sublayer", "method", "firing_rule", "metric", "src_lang", "tgt_lang",
-                 "pairing", "comparison", "side", "side_a", "side_b", "model_a", "model_b", "scope"]
+_TEXT_COLUMNS = [
+    "model",
+    "testset",
+    "lang",
+    "sublayer",
+    "method",
+    "firing_rule",
+    "metric",
+    "src_lang",
+    "tgt_lang",
+    "pairing",
+    "comparison",
+    "side",
+    "side_a",
+    "side_b",
+    "model_a",
+    "model_b",
+    "scope",
+]
 
 
-def stats_row(stats: SentenceStats, boot: Bootstrap, *, model: str, testset: str, lang: str, sublayer: str,
-              layer: int) -> dict:
+def stats_row(
+    stats: SentenceStats, boot: Bootstrap, *, model: str, testset: str, lang: str, sublayer: str, layer: int
+) -> dict:
     """One per-layer row: activation frequency mean/std over neurons, flatness A (eq. 1) and
     A per prefix, with bootstrap CIs over sentences. The resampling stream is the test set,
     so both languages of a test set resample the same sentences."""
@@ -49,14 +89,25 @@ def stats_row(stats: SentenceStats, boot: Bootstrap, *, model: str, testset: str
     flatness_ci = stats.flatness_ci(boot, testset)
     flatness_mean_ci = stats.flatness_mean_ci(boot, testset)
     return {
-        "model": model, "method": stats.method, "testset": testset, "lang": lang, "sublayer": sublayer,
-        "layer": int(layer), "firing_rule": stats.firing_rule,
-        "mean": stats.frequency_mean(), "std": stats.frequency_std(),
-        "frequency_ci_low": frequency_ci[0], "frequency_ci_high": frequency_ci[1],
-        "n_prefixes": stats.total_prefixes(), "n_sentences": stats.n_sentences,
-        "flatness": stats.flatness_sum(), "flatness_mean": stats.flatness_mean(),
-        "flatness_ci_low": flatness_ci[0], "flatness_ci_high": flatness_ci[1],
-        "flatness_mean_ci_low": flatness_mean_ci[0], "flatness_mean_ci_high": flatness_mean_ci[1],
+        "model": model,
+        "method": stats.method,
+        "testset": testset,
+        "lang": lang,
+        "sublayer": sublayer,
+        "layer": int(layer),
+        "firing_rule": stats.firing_rule,
+        "mean": stats.frequency_mean(),
+        "std": stats.frequency_std(),
+        "frequency_ci_low": frequency_ci[0],
+        "frequency_ci_high": frequency_ci[1],
+        "n_prefixes": stats.total_prefixes(),
+        "n_sentences": stats.n_sentences,
+        "flatness": stats.flatness_sum(),
+        "flatness_mean": stats.flatness_mean(),
+        "flatness_ci_low": flatness_ci[0],
+        "flatness_ci_high": flatness_ci[1],
+        "flatness_mean_ci_low": flatness_mean_ci[0],
+        "flatness_mean_ci_high": flatness_mean_ci[1],
     }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 
 class TestSetError(ValueError):
@@ -66,15 +66,13 @@ def check_aligned(paths: tuple[Path, Path], sides: tuple[list[str], list[str]]) 
     (path_a, path_b), (lines_a, lines_b) = paths, sides
     if len(lines_a) != len(lines_b):
         raise TestSetError(
-            f"{path_a} has {len(lines_a)} lines but {path_b} has {len(lines_b)}: "
-            "parallel files must be line-aligned"
+            f"{path_a} has {len(lines_a)} lines but {path_b} has {len(lines_b)}: parallel files must be line-aligned"
         )
     for number, (a, b) in enumerate(zip(lines_a, lines_b), start=1):
         if bool(a.strip()) != bool(b.strip()):
             empty, other = (path_a, path_b) if not a.strip() else (path_b, path_a)
             raise TestSetError(
-                f"{empty}:{number}: empty line where {other}:{number} has text: "
-                "parallel files are misaligned"
+                f"{empty}:{number}: empty line where {other}:{number} has text: parallel files are misaligned"
             )
 
 
@@ -86,9 +84,7 @@ class SampledTestSet:
     sentences: dict[str, list[str]]
 
 
-def sample_testset(
-    files: dict[str, str | Path], n_sentences: int, seed: int, min_words: int = 1
-) -> SampledTestSet:
+def sample_testset(files: dict[str, str | Path], n_sentences: int, seed: int, min_words: int = 1) -> SampledTestSet:
     """Check alignment, clean every line and sample `n_sentences` parallel lines.
 
     Lines are eligible when every cleaned side has at least `min_words` words. The sample is
@@ -103,10 +99,7 @@ def sample_testset(
     raw = tuple(read_lines(p) for p in paths)
     check_aligned(paths, raw)
     cleaned = [[clean_sentence(line) for line in side] for side in raw]
-    eligible = [
-        i for i in range(len(cleaned[0]))
-        if all(len(side[i].split()) >= min_words for side in cleaned)
-    ]
+    eligible = [i for i in range(len(cleaned[0])) if all(len(side[i].split()) >= min_words for side in cleaned)]
     if not eligible:
         raise TestSetError(f"{paths[0]}: no line pair has {min_words}+ words on both sides")
     chosen = sorted(random.Random(seed).sample(eligible, min(n_sentences, len(eligible))))
@@ -129,7 +122,9 @@ def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> t
     if direction == "listed":
         return langs[0], langs[1]
     if sorted(lang == "en" for lang in langs) != [False, True]:
-        raise ValueError(f"distance.direction {direction!r} needs exactly one 'en' language in test set "
-                         f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise")
+        raise ValueError(
+            f"distance.direction {direction!r} needs exactly one 'en' language in test set "
+            f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise"
+        )
     other = next(lang for lang in langs if lang != "en")
     return (other, "en") if direction == "to_english" else ("en", other)

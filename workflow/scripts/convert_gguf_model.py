@@ -1,4 +1,5 @@
 """Rule script: dequantise a PyPI-shipped GGUF once into a plain safetensors model directory."""
+
 import logging
 
 from ffnscope.modelprep import convert_gguf_package

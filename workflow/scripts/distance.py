@@ -1,5 +1,6 @@
 """Rule script: Algorithm 1 representation distance of one layer of one test set, both
 sublayers, every pairing of the method, with bootstrap CIs over sentence pairs."""
+
 import pandas as pd
 import torch
 
@@ -14,9 +15,30 @@ boot = Bootstrap(**p.bootstrap)
 src_lang, tgt_lang = p.languages
 rows = []
 for sublayer in SUBLAYERS:
-    results = layer_distances(snakemake.input.src, snakemake.input.tgt, sublayer, method=w.method, metric=p.metric,
-                              seed=p.seed, block_sentences=p.block_sentences, block_rows=p.block_rows)
-    rows += [distance_row(result, boot, model=w.model, method=w.method, metric=p.metric, testset=w.testset,
-                          src_lang=src_lang, tgt_lang=tgt_lang, sublayer=sublayer, layer=int(w.layer), pairing=pairing)
-             for pairing, result in results.items()]
+    results = layer_distances(
+        snakemake.input.src,
+        snakemake.input.tgt,
+        sublayer,
+        method=w.method,
+        metric=p.metric,
+        seed=p.seed,
+        block_sentences=p.block_sentences,
+        block_rows=p.block_rows,
+    )
+    rows += [
+        distance_row(
+            result,
+            boot,
+            model=w.model,
+            method=w.method,
+            metric=p.metric,
+            testset=w.testset,
+            src_lang=src_lang,
+            tgt_lang=tgt_lang,
+            sublayer=sublayer,
+            layer=int(w.layer),
+            pairing=pairing,
+        )
+        for pairing, result in results.items()
+    ]
 write_tsv(pd.DataFrame(rows), snakemake.output[0])

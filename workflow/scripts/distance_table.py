@@ -1,4 +1,5 @@
 """Rule script: gather one model's per-layer representation distances into its table."""
+
 from ffnscope.distance import gather_distance_table
 from ffnscope.tables import write_tsv
 

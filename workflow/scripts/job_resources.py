@@ -1,4 +1,5 @@
 """Rule script: gather the benchmark files of every job into a table and a figure."""
+
 from pathlib import Path
 
 from ffnscope.jobstats import gather, per_rule, plot_job_resources

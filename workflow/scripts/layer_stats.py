@@ -1,5 +1,6 @@
 """Rule script: per-sentence statistics of both sublayers of one shard -> one statistics row
 per sublayer (bootstrap CIs over sentences) and the per-sentence activation sums."""
+
 import pandas as pd
 
 from ffnscope.bootstrap import Bootstrap
@@ -11,7 +12,9 @@ from ffnscope.tables import stats_row, write_tsv
 p, w = snakemake.params, snakemake.wildcards
 boot = Bootstrap(**p.bootstrap)
 stats = {s: shard_statistics(snakemake.input[0], s, w.method, p.firing_rule, p.chunk_rows) for s in SUBLAYERS}
-rows = [stats_row(stats[s], boot, model=w.model, testset=w.testset, lang=w.lang, sublayer=s, layer=int(w.layer))
-        for s in SUBLAYERS]
+rows = [
+    stats_row(stats[s], boot, model=w.model, testset=w.testset, lang=w.lang, sublayer=s, layer=int(w.layer))
+    for s in SUBLAYERS
+]
 write_tsv(pd.DataFrame(rows), snakemake.output.stats)
 save_sentence_sums(snakemake.output.sums, stats)

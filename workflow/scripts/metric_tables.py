@@ -1,4 +1,5 @@
 """Rule script: gather per-layer rows into one model's tables, one per named output."""
+
 from ffnscope.tables import gather_tables, write_tsv
 
 for name, table in gather_tables(list(snakemake.input), list(snakemake.output.keys())).items():

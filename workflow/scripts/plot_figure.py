@@ -4,11 +4,21 @@ params: kind (FIGURES[fig]["kind"], default its table), sublayer, method, settin
 figure's config settings) and, where the figure has them, options (fixed keyword arguments,
 FIGURES[fig]["options"]) and panels ((model, side, layer) of each heat-map input file, in
 input order)."""
+
 import pandas as pd
 
-from ffnscope.plots import (HeatmapPanel, make_activation_frequency_figure, make_activation_heatmap_figure,
-                            make_activation_profile_figure, make_distance_figure, make_flatness_figure,
-                            make_overlap_figure, make_rank_correlation_figure, make_rsa_figure, save_figure)
+from ffnscope.plots import (
+    HeatmapPanel,
+    make_activation_frequency_figure,
+    make_activation_heatmap_figure,
+    make_activation_profile_figure,
+    make_distance_figure,
+    make_flatness_figure,
+    make_overlap_figure,
+    make_rank_correlation_figure,
+    make_rsa_figure,
+    save_figure,
+)
 from ffnscope.tables import read_tsv
 
 TABLE_FIGURES = {
@@ -18,7 +28,10 @@ TABLE_FIGURES = {
     "rank_correlation": make_rank_correlation_figure,
     "rsa": make_rsa_figure,
 }
-HEATMAP_FIGURES = {"activation_heatmap": make_activation_heatmap_figure, "activation_profile": make_activation_profile_figure}
+HEATMAP_FIGURES = {
+    "activation_heatmap": make_activation_heatmap_figure,
+    "activation_profile": make_activation_profile_figure,
+}
 
 p = snakemake.params
 if p.kind in HEATMAP_FIGURES:

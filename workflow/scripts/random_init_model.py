@@ -1,4 +1,5 @@
 """Rule script: the randomly initialised control of a configured model."""
+
 import logging
 
 from ffnscope.modelprep import random_init_copy

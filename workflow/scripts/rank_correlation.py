@@ -1,4 +1,5 @@
 """Rule script: Spearman rank correlations of one layer between sides, both sublayers."""
+
 import pandas as pd
 
 from ffnscope.bootstrap import Bootstrap
@@ -13,6 +14,8 @@ boot = Bootstrap(**p.bootstrap)
 rows = []
 for sublayer in SUBLAYERS:
     sums = {side: load_sentence_sums(path, sublayer) for side, path in files.items()}
-    rows += [{**r, "model": w.model, "method": w.method, "sublayer": sublayer, "layer": int(w.layer)}
-             for r in rank_correlations(sums, plan, boot)]
+    rows += [
+        {**r, "model": w.model, "method": w.method, "sublayer": sublayer, "layer": int(w.layer)}
+        for r in rank_correlations(sums, plan, boot)
+    ]
 write_tsv(pd.DataFrame(rows, columns=RANK_CORRELATION_COLUMNS), snakemake.output[0])

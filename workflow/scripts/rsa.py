@@ -1,4 +1,5 @@
 """Rule script: RSA stage 2, every layer x layer similarity of every model pair, per method."""
+
 import pandas as pd
 
 from ffnscope.rsa import rsa_table
@@ -6,6 +7,13 @@ from ffnscope.tables import write_tsv
 
 p = snakemake.params
 pairs = [tuple(pair) for pair in p.pairs]
-tables = [rsa_table({m: {int(l): path for l, path in layers.items()} for m, layers in by_model.items()}, pairs,
-                    method=method, side=p.side) for method, by_model in p.files.items()]
+tables = [
+    rsa_table(
+        {m: {int(layer): path for layer, path in layers.items()} for m, layers in by_model.items()},
+        pairs,
+        method=method,
+        side=p.side,
+    )
+    for method, by_model in p.files.items()
+]
 write_tsv(pd.concat(tables, ignore_index=True), snakemake.output[0])

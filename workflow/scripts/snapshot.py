@@ -1,4 +1,5 @@
 """Rule script: capture one (model, test set, language) snapshot into per-layer shards."""
+
 import logging
 import signal
 import sys
@@ -18,23 +19,49 @@ torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
 store_pre = p.store_pre_activation
 settings = SnapshotSettings(
-    unit=p.prefixes["unit"], variant=p.prefixes["variant"], storage_dtype=snap["storage_dtype"],
-    compression=snap["compression"], token_budget=snap["token_budget"], batch_cost=snap["batch_cost"],
-    window_mb=snap["window_mb"], store_pre_activation=store_pre,
+    unit=p.prefixes["unit"],
+    variant=p.prefixes["variant"],
+    storage_dtype=snap["storage_dtype"],
+    compression=snap["compression"],
+    token_budget=snap["token_budget"],
+    batch_cost=snap["batch_cost"],
+    window_mb=snap["window_mb"],
+    store_pre_activation=store_pre,
 )
 loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 check_layers(loaded, p.n_layers, p.layers, p.model)
 with open(snakemake.input.sentences, encoding="utf-8") as f:
     sentences = f.read().splitlines()
 attrs = shard_attributes(
-    model=p.model, model_path=p.model_path, revision=loaded.revision, testset=w.testset, lang=w.lang,
-    n_sentences=len(sentences), settings=settings, loaded=loaded,
-    hash_of_config=config_hash({"model": p.model_path, "revision": p.revision, "prefixes": p.prefixes,
-                                "snapshot": snap, "store_pre_activation": store_pre,
-                                "sentences": sentences}),
+    model=p.model,
+    model_path=p.model_path,
+    revision=loaded.revision,
+    testset=w.testset,
+    lang=w.lang,
+    n_sentences=len(sentences),
+    settings=settings,
+    loaded=loaded,
+    hash_of_config=config_hash(
+        {
+            "model": p.model_path,
+            "revision": p.revision,
+            "prefixes": p.prefixes,
+            "snapshot": snap,
+            "store_pre_activation": store_pre,
+            "sentences": sentences,
+        }
+    ),
 )
 started = time.perf_counter()
 with open(snakemake.log[0], "a") as progress:
     n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, progress)
-logging.info("%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s", len(sentences), n, len(p.layers),
-             attrs["device"], attrs["device_name"], attrs["compute_dtype"], time.perf_counter() - started)
+logging.info(
+    "%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s",
+    len(sentences),
+    n,
+    len(p.layers),
+    attrs["device"],
+    attrs["device_name"],
+    attrs["compute_dtype"],
+    time.perf_counter() - started,
+)

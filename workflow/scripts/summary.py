@@ -1,7 +1,9 @@
 """Rule script: findings table and the paper's claims checked on this run's tables."""
+
 from ffnscope.summary import load_tables, write_summary
 
 p = snakemake.params
 tables = load_tables({name: list(snakemake.input[name]) for name in snakemake.input.keys()}, p.methods)
-write_summary(tables, snakemake.output.table, snakemake.output.markdown, models=p.models,
-              distance_metric=p.distance_metric)
+write_summary(
+    tables, snakemake.output.table, snakemake.output.markdown, models=p.models, distance_metric=p.distance_metric
+)

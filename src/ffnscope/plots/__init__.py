@@ -11,14 +11,30 @@
     fig 16      make_overlap_figure(english_overlap table)
 """
 
-from ffnscope.plots.heatmaps import (HeatmapPanel, make_activation_heatmap_figure, make_activation_profile_figure,
-                                     make_overlap_figure, make_rsa_figure)
+from ffnscope.plots.heatmaps import (
+    HeatmapPanel,
+    make_activation_heatmap_figure,
+    make_activation_profile_figure,
+    make_overlap_figure,
+    make_rsa_figure,
+)
 from ffnscope.plots.layout import save_figure
-from ffnscope.plots.lines import (make_activation_frequency_figure, make_distance_figure, make_flatness_figure,
-                                  make_rank_correlation_figure)
+from ffnscope.plots.lines import (
+    make_activation_frequency_figure,
+    make_distance_figure,
+    make_flatness_figure,
+    make_rank_correlation_figure,
+)
 
 __all__ = [
-    "HeatmapPanel", "make_activation_frequency_figure", "make_activation_heatmap_figure",
-    "make_activation_profile_figure", "make_distance_figure", "make_flatness_figure", "make_overlap_figure",
-    "make_rank_correlation_figure", "make_rsa_figure", "save_figure",
+    "HeatmapPanel",
+    "make_activation_frequency_figure",
+    "make_activation_heatmap_figure",
+    "make_activation_profile_figure",
+    "make_distance_figure",
+    "make_flatness_figure",
+    "make_overlap_figure",
+    "make_rank_correlation_figure",
+    "make_rsa_figure",
+    "save_figure",
 ]

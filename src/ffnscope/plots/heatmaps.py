@@ -10,9 +10,9 @@ axes follow. Layers are numbered as in the tables (from 0; the paper counts from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ SCOPE_TITLES = {"sampled": "sampled sentences (analysed)", "full": "full test-se
 @dataclass(frozen=True)
 class HeatmapPanel:
     """One npz file of normalised activations and what it shows."""
+
     model: str
     side: str
     layer: int
@@ -48,6 +49,7 @@ class Activations:
     """One sublayer of a heat-map npz: the [prefixes, columns] matrix, the first neuron of
     each column (columns are groups of neurons when the layer was max-pooled; one neuron
     each otherwise) and the shard row of each prefix."""
+
     matrix: np.ndarray
     neuron_start: np.ndarray
     row_index: np.ndarray
@@ -67,7 +69,9 @@ def read_activations(path: str | Path, sublayer: str) -> Activations:
         matrix = data[sublayer].astype(np.float32, copy=False)
         if matrix.ndim != 2 or 0 in matrix.shape:
             raise ValueError(f"{path}: {sublayer!r} must be a non-empty [prefixes, neurons] matrix, got {matrix.shape}")
-        starts = data[f"{sublayer}_neuron_start"] if f"{sublayer}_neuron_start" in data.files else np.arange(matrix.shape[1])
+        starts = (
+            data[f"{sublayer}_neuron_start"] if f"{sublayer}_neuron_start" in data.files else np.arange(matrix.shape[1])
+        )
         rows = data["row_index"] if "row_index" in data.files else np.arange(matrix.shape[0])
     return Activations(matrix, starts, rows)
 
@@ -116,14 +120,25 @@ def make_activation_heatmap_figure(panels: Sequence[HeatmapPanel], sublayer: str
     colour = min-max normalised activation; a uniform image means flat activations, bright
     columns mean a few neurons dominate (low flatness)."""
     cells, ncols = panel_rows(panels)
-    fig, axes = panel_grid([panel_title(c, panels) if c else None for c in cells], ncols=ncols, sharey=False,
-                           panel_size=IMAGE_PANEL_SIZE, legend_height=0.4)
+    fig, axes = panel_grid(
+        [panel_title(c, panels) if c else None for c in cells],
+        ncols=ncols,
+        sharey=False,
+        panel_size=IMAGE_PANEL_SIZE,
+        legend_height=0.4,
+    )
     norm = Normalize(0.0, 1.0)
     for ax, panel in zip(axes, [c for c in cells if c]):
         a = read_activations(panel.path, sublayer)
         top, bottom = span(a.row_index)
-        image = ax.imshow(display_matrix(a), aspect="auto", interpolation="nearest", cmap="viridis", norm=norm,
-                          extent=(*span(a.neuron_start), bottom, top))
+        image = ax.imshow(
+            display_matrix(a),
+            aspect="auto",
+            interpolation="nearest",
+            cmap="viridis",
+            norm=norm,
+            extent=(*span(a.neuron_start), bottom, top),
+        )
         ax.set_xlabel("Neuron")
         ax.set_ylabel("Prefix")
     fig.colorbar(image, ax=axes, label="Normalised activation", shrink=0.9)
@@ -140,29 +155,48 @@ def peak_columns(matrix: np.ndarray) -> tuple[int, float, int]:
     return top, counts[top] / matrix.shape[0], int(matrix.std(axis=0).argmax())
 
 
-def make_activation_profile_figure(panels: Sequence[HeatmapPanel], sublayer: str = "combinator", *,
-                                   method: str) -> Figure:
+def make_activation_profile_figure(
+    panels: Sequence[HeatmapPanel], sublayer: str = "combinator", *, method: str
+) -> Figure:
     """Figure 8: per panel (one model and layer, stacked), the normalised activation of every
     neuron for each prefix, one translucent line per prefix (at most PROFILE_MAX_PREFIXES,
     evenly spaced over the sentences); the most frequent peak neuron and the neuron of largest
     spread across prefixes are marked."""
     if not panels:
         raise ValueError("no heat-map panels to draw")
-    fig, axes = panel_grid([panel_title(p, panels) for p in panels], ncols=1, sharey=True, panel_size=(9.0, 2.8),
-                           legend_height=0.4)
+    fig, axes = panel_grid(
+        [panel_title(p, panels) for p in panels], ncols=1, sharey=True, panel_size=(9.0, 2.8), legend_height=0.4
+    )
     for ax, panel in zip(axes, panels):
         a = read_activations(panel.path, sublayer)
         n = a.matrix.shape[0]
         rows = np.unique(np.linspace(0, n - 1, min(n, PROFILE_MAX_PREFIXES)).astype(int))
-        segments = np.stack([np.broadcast_to(a.neuron_start, (len(rows), len(a.neuron_start))), a.matrix[rows]], axis=-1)
-        ax.add_collection(LineCollection(segments, colors="tab:blue", alpha=max(0.02, 1.0 / len(rows)),
-                                         linewidths=0.6, gid="prefixes", zorder=2))
+        segments = np.stack(
+            [np.broadcast_to(a.neuron_start, (len(rows), len(a.neuron_start))), a.matrix[rows]], axis=-1
+        )
+        ax.add_collection(
+            LineCollection(
+                segments, colors="tab:blue", alpha=max(0.02, 1.0 / len(rows)), linewidths=0.6, gid="prefixes", zorder=2
+            )
+        )
         ax.autoscale_view()
         top, share, spread = peak_columns(a.matrix)
-        ax.axvline(a.neuron_start[top], color="tab:red", linestyle="--", linewidth=1, zorder=1,
-                   label=f"most frequent peak: {a.neuron_label(top)} ({share:.0%} of prefixes)")
-        ax.axvline(a.neuron_start[spread], color="tab:orange", linestyle=":", linewidth=1.5, zorder=1,
-                   label=f"largest std across prefixes: {a.neuron_label(spread)}")
+        ax.axvline(
+            a.neuron_start[top],
+            color="tab:red",
+            linestyle="--",
+            linewidth=1,
+            zorder=1,
+            label=f"most frequent peak: {a.neuron_label(top)} ({share:.0%} of prefixes)",
+        )
+        ax.axvline(
+            a.neuron_start[spread],
+            color="tab:orange",
+            linestyle=":",
+            linewidth=1.5,
+            zorder=1,
+            label=f"largest std across prefixes: {a.neuron_label(spread)}",
+        )
         ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
         ax.set_xlabel("Neuron")
         ax.set_ylabel("Normalised activation")
@@ -188,21 +222,26 @@ def make_rsa_figure(df: pd.DataFrame, sublayer: str) -> Figure:
     if df.empty:
         raise ValueError(f"no RSA rows for sublayer {sublayer!r}")
     pairs = list(dict.fromkeys(zip(df["model_a"], df["model_b"])))
-    fig, axes = panel_grid([f"{a} vs {b}" for a, b in pairs], sharey=False, panel_size=MATRIX_PANEL_SIZE,
-                           legend_height=0.4)
+    fig, axes = panel_grid(
+        [f"{a} vs {b}" for a, b in pairs], sharey=False, panel_size=MATRIX_PANEL_SIZE, legend_height=0.4
+    )
     norm = Normalize(float(df["similarity"].min()), float(df["similarity"].max()))
     for ax, (a, b) in zip(axes, pairs):
-        grid = df[(df["model_a"] == a) & (df["model_b"] == b)].pivot(index="layer_a", columns="layer_b",
-                                                                       values="similarity")
-        image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", interpolation="nearest", cmap="magma",
-                          norm=norm)
+        grid = df[(df["model_a"] == a) & (df["model_b"] == b)].pivot(
+            index="layer_a", columns="layer_b", values="similarity"
+        )
+        image = ax.imshow(
+            grid.to_numpy(), origin="lower", aspect="auto", interpolation="nearest", cmap="magma", norm=norm
+        )
         layer_ticks(ax.xaxis, grid.columns)
         layer_ticks(ax.yaxis, grid.index)
         ax.set_xlabel(f"Layer of {b}")
         ax.set_ylabel(f"Layer of {a}")
     fig.colorbar(image, ax=axes, label="Representational similarity", shrink=0.9)
-    fig.suptitle(f"Representational similarity between models ({sublayer}s), {single_value(df, 'side')}\n"
-                 f"method: {single_value(df, 'method')}")
+    fig.suptitle(
+        f"Representational similarity between models ({sublayer}s), {single_value(df, 'side')}\n"
+        f"method: {single_value(df, 'method')}"
+    )
     return fig
 
 
@@ -229,8 +268,9 @@ def make_overlap_figure(df: pd.DataFrame) -> Figure:
     if df.empty:
         return notice_figure("Overlap of English sentences between test sets", NEEDS_TWO_ENGLISH_SIDES)
     scopes = list(dict.fromkeys(df["scope"]))
-    fig, axes = panel_grid([SCOPE_TITLES.get(s, s) for s in scopes], sharey=False, panel_size=MATRIX_PANEL_SIZE,
-                           legend_height=0.4)
+    fig, axes = panel_grid(
+        [SCOPE_TITLES.get(s, s) for s in scopes], sharey=False, panel_size=MATRIX_PANEL_SIZE, legend_height=0.4
+    )
     norm = Normalize(0.0, 1.0)
     for ax, scope in zip(axes, scopes):
         sides, shared, jaccard = overlap_matrix(df[df["scope"] == scope])
@@ -239,8 +279,15 @@ def make_overlap_figure(df: pd.DataFrame) -> Figure:
         ax.set_xticks(range(len(sides)), names, rotation=30, ha="right")
         ax.set_yticks(range(len(sides)), names)
         for (i, j), count in np.ndenumerate(shared):
-            ax.text(j, i, f"{count}\n{jaccard[i, j]:.2f}", ha="center", va="center", fontsize="small",
-                    color="white" if jaccard[i, j] > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{count}\n{jaccard[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if jaccard[i, j] > 0.6 else "black",
+            )
         ax.set_xlabel("English side of test set")
         ax.set_ylabel("English side of test set")
     fig.colorbar(image, ax=axes, label="Jaccard index", shrink=0.9)

@@ -8,8 +8,8 @@ figure state is kept and nothing needs closing: a figure is freed with its last 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,8 +55,10 @@ def series_styles(keys: Sequence[str]) -> dict[str, dict]:
     up to 20, then the colours repeat with another marker. Line styles are left free for
     telling a measurement from its control."""
     palette = colormaps["tab10" if len(keys) <= 10 else "tab20"].colors
-    return {k: {"color": palette[i % len(palette)], "marker": _MARKERS[(i // len(palette)) % len(_MARKERS)]}
-            for i, k in enumerate(keys)}
+    return {
+        k: {"color": palette[i % len(palette)], "marker": _MARKERS[(i // len(palette)) % len(_MARKERS)]}
+        for i, k in enumerate(keys)
+    }
 
 
 def grid_columns(n_panels: int) -> int:
@@ -67,15 +69,22 @@ def grid_columns(n_panels: int) -> int:
     return min((MAX_COLUMNS, 2), key=lambda c: -n_panels % c)
 
 
-def panel_grid(titles: Sequence[str | None], *, ncols: int | None = None, sharey: bool = True,
-               panel_size: tuple[float, float] = PANEL_SIZE, legend_height: float = LEGEND_HEIGHT) -> tuple[Figure, list]:
+def panel_grid(
+    titles: Sequence[str | None],
+    *,
+    ncols: int | None = None,
+    sharey: bool = True,
+    panel_size: tuple[float, float] = PANEL_SIZE,
+    legend_height: float = LEGEND_HEIGHT,
+) -> tuple[Figure, list]:
     """A constrained-layout figure with one panel per title, filled row by row (at most
     MAX_COLUMNS columns unless `ncols` is given); a None title leaves its cell empty. Returns
     the figure and the panels of the non-None titles, in order."""
     ncols = ncols or grid_columns(len(titles))
     nrows = math.ceil(len(titles) / ncols)
-    fig = Figure(figsize=(max(MIN_WIDTH, panel_size[0] * ncols), panel_size[1] * nrows + legend_height),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(max(MIN_WIDTH, panel_size[0] * ncols), panel_size[1] * nrows + legend_height), layout="constrained"
+    )
     grid = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)
     axes = []
     for i, ax in enumerate(grid.flat):
@@ -110,8 +119,9 @@ def layer_panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list]:
     return fig, axes
 
 
-def draw_band(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, color, kind: str,
-              n_series: int = 1) -> PolyCollection | None:
+def draw_band(
+    ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, color, kind: str, n_series: int = 1
+) -> PolyCollection | None:
     """A shaded band between `low` and `high` (one of `n_series` in the panel); nothing where
     the bounds are NaN (intervals switched off), no artist if they are NaN everywhere."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)

@@ -10,14 +10,22 @@ intervals (ci columns; NaN when switched off) are shaded bands around their line
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ffnscope.plots.layout import (add_legend, band_handles, draw_band, layer_panels, notice_figure, series_handles,
-                                   series_styles, single_value)
+from ffnscope.plots.layout import (
+    add_legend,
+    band_handles,
+    draw_band,
+    layer_panels,
+    notice_figure,
+    series_handles,
+    series_styles,
+    single_value,
+)
 
 FLATNESS_LABELS = {
     "flatness": "Activation flatness A (eq. 1)",
@@ -26,15 +34,20 @@ FLATNESS_LABELS = {
 # The CI columns of each flatness value (flatness.tsv): ci_* for the sum A, mean_ci_* per prefix.
 FLATNESS_CI = {"flatness": ("ci_low", "ci_high"), "flatness_mean": ("mean_ci_low", "mean_ci_high")}
 PAIRING_STYLES = {"parallel": "-", "shuffled": "--", "non_parallel": "--"}
-PAIRING_LABELS = {"parallel": "parallel pairs", "shuffled": "shuffled pairs (control)",
-                  "non_parallel": "non-parallel halves (control)"}
+PAIRING_LABELS = {
+    "parallel": "parallel pairs",
+    "shuffled": "shuffled pairs (control)",
+    "non_parallel": "non-parallel halves (control)",
+}
 COMPARISONS = {
     "cross_language": "between languages",
     "intra_english": "between the English sides of the test sets",
     "parallel": "between the two sides of each test set",
 }
 
-NEEDS_TWO_ENGLISH_SIDES = "Fewer than two test sets of this run have an English side: no pair of English sides to compare."
+NEEDS_TWO_ENGLISH_SIDES = (
+    "Fewer than two test sets of this run have an English side: no pair of English sides to compare."
+)
 
 
 def side_label(testset: str, lang: str) -> str:
@@ -65,6 +78,7 @@ def pair_labels(pairs: Sequence[tuple[str, str]], joiner: str) -> dict[tuple[str
     """Short legend labels for pairs of sides: the languages ("de vs en"), or the test sets
     where both sides have the same language (English vs English); the full side names if the
     short labels would not tell every pair apart."""
+
     def short(a: str, b: str) -> tuple[str, str]:
         (ta, _, la), (tb, _, lb) = a.rpartition("/"), b.rpartition("/")
         return (ta, tb) if la == lb else (la, lb)
@@ -75,8 +89,15 @@ def pair_labels(pairs: Sequence[tuple[str, str]], joiner: str) -> dict[tuple[str
     return labels
 
 
-def draw_layer_lines(df: pd.DataFrame, *, series: str, value: str, ylabel: str,
-                     bands: dict[str, tuple[str, str]], pairing: str | None = None) -> Figure:
+def draw_layer_lines(
+    df: pd.DataFrame,
+    *,
+    series: str,
+    value: str,
+    ylabel: str,
+    bands: dict[str, tuple[str, str]],
+    pairing: str | None = None,
+) -> Figure:
     """One panel per model, one line per value of column `series` of `value` against layer.
     `bands` maps a band kind (layout.BANDS) to the (low, high) columns shaded around each line.
     `pairing` names a column whose values (PAIRING_STYLES) set the line style."""
@@ -84,8 +105,10 @@ def draw_layer_lines(df: pd.DataFrame, *, series: str, value: str, ylabel: str,
     styles = series_styles(list(dict.fromkeys(df[series])))
     pairings = [p for p in PAIRING_STYLES if pairing and p in set(df[pairing])]
     if pairing and len(pairings) < df[pairing].nunique():
-        raise ValueError(f"unknown {pairing} values {sorted(set(df[pairing]) - set(PAIRING_STYLES))}; "
-                         f"valid: {', '.join(PAIRING_STYLES)}")
+        raise ValueError(
+            f"unknown {pairing} values {sorted(set(df[pairing]) - set(PAIRING_STYLES))}; "
+            f"valid: {', '.join(PAIRING_STYLES)}"
+        )
     fig, axes = layer_panels(models, ylabel)
     drawn = set()
     for ax, model in zip(axes, models):
@@ -96,10 +119,16 @@ def draw_layer_lines(df: pd.DataFrame, *, series: str, value: str, ylabel: str,
             for kind, (low, high) in bands.items():
                 if draw_band(ax, rows["layer"], rows[low], rows[high], style["color"], kind, len(styles)) is not None:
                     drawn.add(kind)
-    keys = ([Line2D([], [], color="0.2", linestyle=PAIRING_STYLES[p], label=PAIRING_LABELS[p]) for p in pairings]
-            if len(pairings) > 1 else [])
-    add_legend(fig, series_handles({k: dict(s, linestyle="-") for k, s in styles.items()}),
-               keys + band_handles([k for k in bands if k in drawn]))
+    keys = (
+        [Line2D([], [], color="0.2", linestyle=PAIRING_STYLES[p], label=PAIRING_LABELS[p]) for p in pairings]
+        if len(pairings) > 1
+        else []
+    )
+    add_legend(
+        fig,
+        series_handles({k: dict(s, linestyle="-") for k, s in styles.items()}),
+        keys + band_handles([k for k in bands if k in drawn]),
+    )
     return fig
 
 
@@ -110,23 +139,36 @@ def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: 
     require_columns(df, ["mean", "std", "ci_low", "ci_high", "method", "firing_rule"], "activation_frequency")
     df = select(df, sublayer, sides)
     df = df.assign(std_low=df["mean"] - df["std"], std_high=df["mean"] + df["std"])
-    fig = draw_layer_lines(df, series="side", value="mean", ylabel="Activation frequency",
-                           bands={"std": ("std_low", "std_high"), "ci": ("ci_low", "ci_high")})
-    fig.suptitle(f"Activation frequency of {sublayer}s (mean over neurons)\n"
-                 f"method: {single_value(df, 'method')}, firing rule: {single_value(df, 'firing_rule')}")
+    fig = draw_layer_lines(
+        df,
+        series="side",
+        value="mean",
+        ylabel="Activation frequency",
+        bands={"std": ("std_low", "std_high"), "ci": ("ci_low", "ci_high")},
+    )
+    fig.suptitle(
+        f"Activation frequency of {sublayer}s (mean over neurons)\n"
+        f"method: {single_value(df, 'method')}, firing rule: {single_value(df, 'firing_rule')}"
+    )
     return fig
 
 
-def make_flatness_figure(df: pd.DataFrame, sublayer: str, *, flatness_value: str = "flatness",
-                         sides: Sequence[str] | None = None) -> Figure:
+def make_flatness_figure(
+    df: pd.DataFrame, sublayer: str, *, flatness_value: str = "flatness", sides: Sequence[str] | None = None
+) -> Figure:
     """Figures 4/6: activation flatness per layer, as the sum A of eq. (1) or per prefix,
     with its bootstrap interval. Table flatness.tsv."""
     if flatness_value not in FLATNESS_LABELS:
         raise ValueError(f"unknown flatness value {flatness_value!r}; valid: {', '.join(FLATNESS_LABELS)}")
     require_columns(df, [flatness_value, *FLATNESS_CI[flatness_value], "method"], "flatness")
     df = select(df, sublayer, sides)
-    fig = draw_layer_lines(df, series="side", value=flatness_value, ylabel=FLATNESS_LABELS[flatness_value],
-                           bands={"ci": FLATNESS_CI[flatness_value]})
+    fig = draw_layer_lines(
+        df,
+        series="side",
+        value=flatness_value,
+        ylabel=FLATNESS_LABELS[flatness_value],
+        bands={"ci": FLATNESS_CI[flatness_value]},
+    )
     fig.suptitle(f"Activation flatness of {sublayer}s (eq. 1-3)\nmethod: {single_value(df, 'method')}")
     return fig
 
@@ -136,22 +178,35 @@ def make_distance_figure(df: pd.DataFrame, sublayer: str, *, metric: str | None 
     distance to a prefix of the paired target sentence, summed) per language pair, parallel
     pairs solid, shuffled pairs (chance level) dashed. `metric` picks one distance metric;
     None requires the table to hold exactly one. Table representation_distance.tsv."""
-    require_columns(df, ["metric", "testset", "src_lang", "tgt_lang", "pairing", "distance", "ci_low", "ci_high",
-                         "method"], "representation_distance")
+    require_columns(
+        df,
+        ["metric", "testset", "src_lang", "tgt_lang", "pairing", "distance", "ci_low", "ci_high", "method"],
+        "representation_distance",
+    )
     df = df[df["sublayer"] == sublayer]
     if metric is not None:
         df = df[df["metric"] == metric]
     if df.empty:
-        raise ValueError(f"no representation distance rows for sublayer {sublayer!r}"
-                         + (f" and metric {metric!r}" if metric is not None else ""))
+        raise ValueError(
+            f"no representation distance rows for sublayer {sublayer!r}"
+            + (f" and metric {metric!r}" if metric is not None else "")
+        )
     metric = single_value(df, "metric")
     pairs = list(zip(side_label_column(df, "src_lang"), side_label_column(df, "tgt_lang")))
     labels = pair_labels(list(dict.fromkeys(pairs)), " \u2192 ")
     df = df.assign(pair=[labels[p] for p in pairs])
-    fig = draw_layer_lines(df, series="pair", value="distance", ylabel=f"Summed minimum {metric} distance",
-                           bands={"ci": ("ci_low", "ci_high")}, pairing="pairing")
-    fig.suptitle(f"Representation distance of {sublayer}s (Algorithm 1, {metric})\n"
-                 f"method: {single_value(df, 'method')}; lower = more similar across languages")
+    fig = draw_layer_lines(
+        df,
+        series="pair",
+        value="distance",
+        ylabel=f"Summed minimum {metric} distance",
+        bands={"ci": ("ci_low", "ci_high")},
+        pairing="pairing",
+    )
+    fig.suptitle(
+        f"Representation distance of {sublayer}s (Algorithm 1, {metric})\n"
+        f"method: {single_value(df, 'method')}; lower = more similar across languages"
+    )
     return fig
 
 
@@ -165,18 +220,29 @@ def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison:
     pair; the non-parallel control (if present) dashed. Table rank_correlation.tsv."""
     if comparison not in COMPARISONS:
         raise ValueError(f"unknown comparison {comparison!r}; valid: {', '.join(COMPARISONS)}")
-    require_columns(df, ["comparison", "side_a", "side_b", "pairing", "rho", "ci_low", "ci_high", "method"],
-                    "rank_correlation")
+    require_columns(
+        df, ["comparison", "side_a", "side_b", "pairing", "rho", "ci_low", "ci_high", "method"], "rank_correlation"
+    )
     df = df[(df["sublayer"] == sublayer) & (df["comparison"] == comparison)]
     if df.empty:
-        return notice_figure(f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}",
-                             NEEDS_TWO_ENGLISH_SIDES if comparison == "intra_english" else
-                             f"No {comparison} rank correlations in this run's tables.")
+        return notice_figure(
+            f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}",
+            NEEDS_TWO_ENGLISH_SIDES
+            if comparison == "intra_english"
+            else f"No {comparison} rank correlations in this run's tables.",
+        )
     pairs = list(zip(df["side_a"], df["side_b"]))
     labels = pair_labels(list(dict.fromkeys(pairs)), " vs ")
     df = df.assign(pair=[labels[p] for p in pairs])
-    fig = draw_layer_lines(df, series="pair", value="rho", ylabel="Spearman \u03c1 of neuron activation sums",
-                           bands={"ci": ("ci_low", "ci_high")}, pairing="pairing")
-    fig.suptitle(f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}\n"
-                 f"method: {single_value(df, 'method')}")
+    fig = draw_layer_lines(
+        df,
+        series="pair",
+        value="rho",
+        ylabel="Spearman \u03c1 of neuron activation sums",
+        bands={"ci": ("ci_low", "ci_high")},
+        pairing="pairing",
+    )
+    fig.suptitle(
+        f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}\nmethod: {single_value(df, 'method')}"
+    )
     return fig
