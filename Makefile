@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint format bench
 
 setup: $(VENV)/.installed
 
@@ -18,12 +18,21 @@ $(VENV)/.installed: envs/requirements.txt pyproject.toml
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
 
-test: setup
-	$(BIN)/snakemake --lint
+test: lint
 	$(BIN)/pytest -q
 
+# the checks `make test` runs first (ruff and snakefmt are configured in pyproject.toml)
 lint: setup
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
+	$(BIN)/snakefmt --check Snakefile rules/
 	$(BIN)/snakemake --lint
+
+# rewrites the code the way `make lint` wants it
+format: setup
+	$(BIN)/ruff check --fix
+	$(BIN)/ruff format
+	$(BIN)/snakefmt Snakefile rules/
 
 # tools/benchmark.py with its peer tool (TransformerLens) installed; ~15 min on 2 cores
 bench: setup

@@ -1,8 +1,15 @@
 # ffnscope: detector/combinator analyses of FFN sublayers in multilingual causal LMs.
 # Stages: test sets -> snapshots (GPU) -> per-layer metrics (CPU) -> tables -> figures.
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# ffnscope from this checkout, installed or not: the rules import it, and Snakemake passes its
+# own sys.path on to every rule script, in conda environments too (which drop PYTHONPATH)
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 
 configfile: "config/config.yaml"
@@ -23,19 +30,11 @@ include: "rules/report.smk"
 include: "rules/plan.smk"
 
 
-localrules:
-    metric_tables,
-    distance_table,
-    rank_correlation_table,
-    english_overlap,
-    rsa_table,
-    all,
-
-
 rule all:
     default_target: True
     input:
         all_tables(),
         all_figures(),
-        "results/summary.md",
-        "results/tables/job_resources_per_rule.tsv",
+        rules.summary.output.markdown,
+        rules.job_resources.output.per_rule,
+    localrule: True

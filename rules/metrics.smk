@@ -2,14 +2,24 @@
 # once for both sublayers, accumulating per sentence: a statistics row per sublayer (with
 # bootstrap CIs over sentences) and the per-sentence activation sums that rank correlation
 # reads; one job per model gathers the rows into tables.
+from ffnscope import methods
+from ffnscope.cluster import cpu_job_resources
+
+# model -> its statistics rows: every method, side and analysed layer
+LAYER_STATS_FILES = {
+    m: [layer_stats_path(m, method, t, lang, layer) for method in METHODS for t, lang in SIDES for layer in spec.layers]
+    for m, spec in MODELS.items()
+}
+# every table of this file
+METRIC_TABLES = [table_path(m, t) for m in MODELS for t in ("activation_frequency", "flatness")]
 
 
 rule layer_stats:
     input:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
-        stats="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.tsv",
-        sums="results/metrics/{model}/{method}/{testset}/{lang}/layer{layer}.npz",
+        stats=layer_stats_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
+        sums=sentence_sums_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
     log:
         "logs/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
@@ -17,9 +27,9 @@ rule layer_stats:
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(),
+        **cpu_job_resources(CLUSTER),
     params:
-        firing_rule=lambda w: firing_rule_for(w.method),
+        firing_rule=lambda w: methods.firing_rule_for(w.method, config["metrics"]["firing_rule"]),
         chunk_rows=config["metrics"]["chunk_rows"],
         bootstrap=config["bootstrap"],
     script:
@@ -28,17 +38,13 @@ rule layer_stats:
 
 rule metric_tables:
     input:
-        lambda w: [
-            layer_stats_path(w.model, method, t, lang, layer)
-            for method in METHODS
-            for t, lang in SIDES
-            for layer in MODELS[w.model].layers
-        ],
+        lambda w: LAYER_STATS_FILES[w.model],
     output:
         frequency=table_path("{model}", "activation_frequency"),
         flatness=table_path("{model}", "flatness"),
     log:
         "logs/metric_tables/{model}.log",
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     script:

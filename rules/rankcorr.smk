@@ -1,13 +1,24 @@
 # Rank correlation of neurons between sides (§4.4, figs 12-15, 17-18): one CPU job per
 # (model, method, layer) reads every side's per-sentence activation sums; one job per model
 # gathers the rows. English overlap (fig. 16): one job over the English sides of all test sets.
+from ffnscope.cluster import cpu_job_resources
+from ffnscope.sides import english_sides
+
+ENGLISH_SIDES = english_sides(SIDES)
+# model -> its rank correlation rows: every method and analysed layer
+RANK_CORRELATION_FILES = {
+    m: [rank_correlation_layer_path(m, method, layer) for method in METHODS for layer in spec.layers]
+    for m, spec in MODELS.items()
+}
+# every table of this file
+RANK_CORRELATION_TABLES = [table_path(m, "rank_correlation") for m in MODELS] + [run_table_path("english_overlap")]
 
 
 rule rank_correlation_layer:
     input:
         lambda w: [sentence_sums_path(w.model, w.method, t, lang, w.layer) for t, lang in SIDES],
     output:
-        "results/metrics/{model}/{method}/rank_correlation/layer{layer}.tsv",
+        rank_correlation_layer_path("{model}", "{method}", "{layer}"),
     log:
         "logs/rank_correlation/{model}/{method}/layer{layer}.log",
     benchmark:
@@ -16,7 +27,7 @@ rule rank_correlation_layer:
         "../envs/analysis.yaml"
     resources:
         # one sublayer of every side in memory (float32, about half the input) + ranks
-        **cpu_job_resources(base_mem_mb=2000, mem_mb_per_input_mb=1),
+        **cpu_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=1),
     params:
         sides=SIDES,
         language_sides=config["rank_correlation"]["language_sides"],
@@ -27,15 +38,12 @@ rule rank_correlation_layer:
 
 rule rank_correlation_table:
     input:
-        lambda w: [
-            rank_correlation_layer_path(w.model, method, layer)
-            for method in METHODS
-            for layer in MODELS[w.model].layers
-        ],
+        lambda w: RANK_CORRELATION_FILES[w.model],
     output:
         rank_correlation=table_path("{model}", "rank_correlation"),
     log:
         "logs/rank_correlation_table/{model}.log",
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     script:
@@ -44,15 +52,16 @@ rule rank_correlation_table:
 
 rule english_overlap:
     input:
-        sampled=[sentences_path(t, ENGLISH) for t in ENGLISH_TESTSETS],
-        full=[testset_source(t, ENGLISH) for t in ENGLISH_TESTSETS],
+        sampled=[sentences_path(*side) for side in ENGLISH_SIDES],
+        full=[testset_source(*side) for side in ENGLISH_SIDES],
     output:
-        "results/tables/english_overlap.tsv",
+        run_table_path("english_overlap"),
     log:
         "logs/english_overlap.log",
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     params:
-        sides=[f"{t}/{ENGLISH}" for t in ENGLISH_TESTSETS],
+        sides=[side.name for side in ENGLISH_SIDES],
     script:
         "../workflow/scripts/english_overlap.py"

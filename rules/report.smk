@@ -3,14 +3,36 @@
 # that re-drawing a figure re-runs nothing else), then reads the benchmark files of this
 # configuration's jobs that exist (a model converted before has none).
 
+# The `benchmark:` files of this configuration's jobs, so the report leaves out jobs of earlier
+# runs with other settings: each benchmarked rule's own pattern, filled in with the wildcards
+# of the outputs this run asks of it (one per job). rsa_table has no wildcards and one job.
+_BENCHMARKED = [
+    (rules.convert_gguf_model, [built_model_path(m) for m in GGUF_MODELS]),
+    (rules.random_init_model, [built_model_path(m) for m in RANDOM_INIT_MODELS]),
+    *[
+        (getattr(rules, snapshot_rule(m)), [shard_path(m, t, lang, spec.layers[0]) for t, lang in SIDES])
+        for m, spec in MODELS.items()
+    ],
+    (rules.layer_stats, [path for files in LAYER_STATS_FILES.values() for path in files]),
+    (rules.distance_layer, [path for files in DISTANCE_FILES.values() for path in files]),
+    (rules.rank_correlation_layer, [path for files in RANK_CORRELATION_FILES.values() for path in files]),
+    (rules.rsa_layer, RSA_LAYER_FILES),
+    (rules.heatmap, HEATMAP_FILES),
+]
+BENCHMARK_FILES = [str(rules.rsa_table.benchmark)] + [
+    path
+    for rule, outputs in _BENCHMARKED
+    for path in expand(rule.benchmark, zip, **glob_wildcards(rule.output[0], files=outputs)._asdict())
+]
+
 
 rule job_resources:
     input:
         all_tables(),
     output:
-        table="results/tables/job_resources.tsv",
+        table=run_table_path("job_resources"),
         per_rule=report(
-            "results/tables/job_resources_per_rule.tsv",
+            run_table_path("job_resources_per_rule"),
             caption="../report/job_resources.rst",
             category="Job resources",
         ),
@@ -26,6 +48,6 @@ rule job_resources:
         "../envs/analysis.yaml"
     params:
         root="benchmarks",
-        files=benchmark_files(),
+        files=BENCHMARK_FILES,
     script:
         "../workflow/scripts/job_resources.py"

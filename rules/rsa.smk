@@ -2,13 +2,30 @@
 # (`rsa.side`). Stage 1, one CPU job per (model, method, layer): the prefix x prefix
 # correlation structure of both sublayers of a seeded prefix subsample. Stage 2, one job:
 # every layer x layer similarity of every model pair (self-pairs included), both methods.
+from ffnscope.cluster import cpu_job_resources
+from ffnscope.sides import check_sides
+
+RSA = config["rsa"]
+(RSA_SIDE,) = check_sides([RSA["side"]], SIDES, "rsa.side")
+# method -> model -> layer -> stage-1 file of the RSA side
+RSA_FILES = {
+    method: {
+        m: {layer: rsa_layer_path(m, method, *RSA_SIDE, layer) for layer in spec.layers} for m, spec in MODELS.items()
+    }
+    for method in METHODS
+}
+RSA_LAYER_FILES = [
+    path for by_model in RSA_FILES.values() for by_layer in by_model.values() for path in by_layer.values()
+]
+# every table of this file
+RSA_TABLES = [run_table_path("rsa")]
 
 
 rule rsa_layer:
     input:
         lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
     output:
-        "results/metrics/{model}/{method}/rsa/{testset}/{lang}/layer{layer}.h5",
+        rsa_layer_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
     log:
         "logs/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
@@ -16,7 +33,7 @@ rule rsa_layer:
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(base_mem_mb=3000, mem_mb_per_input_mb=0),
+        **cpu_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0),
     params:
         max_prefixes=RSA["max_prefixes"],
         batch_prefixes=RSA["batch_prefixes"],
@@ -27,20 +44,21 @@ rule rsa_layer:
 
 rule rsa_table:
     input:
-        [path for by_model in rsa_files().values() for by_layer in by_model.values() for path in by_layer.values()],
+        RSA_LAYER_FILES,
     output:
-        "results/tables/rsa.tsv",
+        run_table_path("rsa"),
     log:
         "logs/rsa_table.log",
     benchmark:
         "benchmarks/rsa_table/rsa.tsv"
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(base_mem_mb=4000, mem_mb_per_input_mb=0),
+        **cpu_job_resources(CLUSTER, base_mem_mb=4000, mem_mb_per_input_mb=0),
     params:
-        files=rsa_files(),
-        pairs=model_pairs(list(MODELS)),
+        files=RSA_FILES,
+        models=list(MODELS),  # every pair of them, self-pairs included (rsa.model_pairs)
         side=RSA["side"],
     script:
         "../workflow/scripts/rsa.py"

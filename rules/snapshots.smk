@@ -1,12 +1,17 @@
 # Snapshots: one GPU job per (model, test set, language) writes one HDF5 shard per layer.
 # One rule per model, because each model has its own list of layer shards.
+from ffnscope.cluster import gpu_job_resources
+
+
+def snapshot_rule(model):
+    return f"snapshot_{rule_id(model)}"
 
 
 for _m in MODELS.values():
 
     rule:
         name:
-            f"snapshot_{rule_id(_m.name)}"
+            snapshot_rule(_m.name)
         input:
             sentences=sentences_path("{testset}", "{lang}"),
             model=model_input(_m.name),
@@ -20,7 +25,7 @@ for _m in MODELS.values():
             "../envs/snapshot.yaml"
         threads: 4
         resources:
-            **gpu_job_resources(_m),
+            **gpu_job_resources(CLUSTER, _m.size_gb),
         params:
             model=_m.name,
             model_path=_m.path,

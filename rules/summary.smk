@@ -2,13 +2,14 @@
 # representation distance and maximum rank correlation (results/tables/summary.tsv), and the
 # paper's qualitative claims as tests with their numbers and PASS / FAIL (results/summary.md).
 # Reads the per-model tables of every configured model; rows of the configured methods only.
+from ffnscope.schemas import MODEL_TABLES
 
 
 rule summary:
     input:
-        **{table: [table_path(m, table) for m in MODELS] for table in SUMMARY_TABLES},
+        **{table: [table_path(m, table) for m in MODELS] for table in MODEL_TABLES},
     output:
-        table="results/tables/summary.tsv",
+        table=run_table_path("summary"),
         markdown=report("results/summary.md", caption="../report/summary.rst", category="Findings"),
     log:
         "logs/summary.log",

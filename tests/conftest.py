@@ -1,23 +1,34 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))  # the benchmark's measurements are tested too (test_bench.py)
+EXCERPT = REPO / "tests" / "data"  # tests/data/README.md
+FULL_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def excerpt_data() -> Path:
+    """The committed excerpt of the WMT14 test sets, laid out as the full data."""
+    return EXCERPT
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real test sets: FFNSCOPE_DATA or ../shared/data next to the repository."""
-    path = Path(os.environ.get("FFNSCOPE_DATA", REPO.parent / "shared" / "data"))
+    """The test sets (wmt14/<pair>/<lang>.txt): FFNSCOPE_DATA if set, else the full files in
+    ../shared/data next to the repository when present, else the committed excerpt."""
+    path = Path(os.environ.get("FFNSCOPE_DATA", FULL_DATA if (FULL_DATA / "wmt14").is_dir() else EXCERPT)).resolve()
     if not (path / "wmt14").is_dir():
-        pytest.skip(f"real test sets not found at {path}")
+        raise FileNotFoundError(f"FFNSCOPE_DATA={path} has no wmt14/ folder")
     return path
 
 
 @pytest.fixture(scope="session")
 def tiny_xglm_dir(tmp_path_factory) -> Path:
-    from ffnscope.testing import build_tiny_xglm
+    from tiny_xglm import build_tiny_xglm
 
     return build_tiny_xglm(tmp_path_factory.mktemp("models") / "tiny-xglm")
 

@@ -1,9 +1,10 @@
-"""The benchmark's measurements measure the right thing: its per-prefix way captures the same
-rows as the snapshot shards, and its synthetic shards follow the shard contract."""
+"""The benchmark's measurements (tools/bench_measurements.py) measure the right thing: its
+per-prefix way captures the same rows as the snapshot shards, and its synthetic shards follow
+the shard contract."""
 
 import numpy as np
 
-from ffnscope import bench
+import bench_measurements as bench
 from ffnscope.metrics import gelu, shard_statistics
 from ffnscope.models import load_model
 from ffnscope.shards import read_attrs, read_dataset

@@ -298,7 +298,23 @@ def test_gather_table_sorts_and_rejects_duplicates(tmp_path):
     write_tsv(pd.DataFrame(rows[:1]), tmp_path / "a.tsv")
     write_tsv(pd.DataFrame(rows[1:]), tmp_path / "b.tsv")
     table = gather_distance_table([tmp_path / "a.tsv", tmp_path / "b.tsv"])
-    assert list(table.columns) == dist.COLUMNS
+    assert list(table.columns) == [
+        "model",
+        "method",
+        "metric",
+        "testset",
+        "src_lang",
+        "tgt_lang",
+        "sublayer",
+        "layer",
+        "pairing",
+        "distance",
+        "distance_mean",
+        "ci_low",
+        "ci_high",
+        "n_pairs",
+        "n_prefixes",
+    ]
     assert table["layer"].tolist() == [0, 1]
     assert table.loc[0, ["distance", "distance_mean", "n_pairs", "n_prefixes"]].tolist() == [3.0, 0.75, 2, 4]
     with pytest.raises(ValueError, match="more than once"):

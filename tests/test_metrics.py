@@ -42,11 +42,11 @@ def test_flatness_is_invariant_to_shift_and_scale_in_paper_variant():
     assert f == pytest.approx([1 / 6, 1 / 6], rel=F32)
 
 
-@pytest.mark.parametrize("variant", ["paper", "authors_code"])
+@pytest.mark.parametrize("method", ["paper", "authors_code"])
 @pytest.mark.parametrize("row", [[5, 5, 5, 5], [0, 0, 0], [-3.5], [0]])
-def test_flatness_of_constant_row_is_zero(variant, row):
+def test_flatness_of_constant_row_is_zero(method, row):
     # constant (incl. all-zero and m = 1) rows: S = 1 everywhere -> 1 log2 1 = 0
-    assert row_flatness(rows(row), variant)[0] == 0.0
+    assert row_flatness(rows(row), method)[0] == 0.0
 
 
 def test_flatness_is_per_row():
@@ -73,8 +73,8 @@ def test_flatness_authors_code_zero_denominator_uses_constant_row_convention():
     assert row_flatness(rows([1, 2]), "authors_code")[0] == 0.0
 
 
-def test_flatness_unknown_variant():
-    with pytest.raises(ValueError, match="unknown flatness variant 'nope'"):
+def test_flatness_unknown_method():
+    with pytest.raises(ValueError, match="unknown method 'nope'; valid: paper, authors_code"):
         row_flatness(rows([0, 1]), "nope")
 
 

@@ -34,14 +34,14 @@ def test_errors_name_the_file_or_scope(tmp_path):
         overlap_rows({"t/en": tmp_path / "x"}, "all")
 
 
-def test_wmt14_english_sides_full_files(shared_data):
-    # counted independently with `sort -u | comm -12`: cs-en and de-en share 1,503 English
-    # sentences; de-en has two duplicated lines (3,001 distinct of 3,003); hi-en 2,506 distinct
-    wmt = shared_data / "wmt14"
+def test_wmt14_english_sides_full_files(excerpt_data):
+    # counted independently with `LC_ALL=C sort -u | comm -12` on the 40-line excerpts: cs-en
+    # and de-en share 21 English sentences; hi-en has one duplicated line (39 distinct of 40)
+    wmt = excerpt_data / "wmt14"
     rows = overlap_rows({t: wmt / t / "en.txt" for t in ("cs-en", "de-en", "hi-en")}, "full")
     assert [(r["n_a"], r["n_b"], r["shared"]) for r in rows] == [
-        (3003, 3001, 1503),
-        (3003, 2506, 1500),
-        (3001, 2506, 1500),
+        (40, 40, 21),
+        (40, 39, 31),
+        (40, 39, 15),
     ]
-    assert rows[0]["jaccard"] == pytest.approx(1503 / (3003 + 3001 - 1503), rel=1e-12)
+    assert rows[0]["jaccard"] == pytest.approx(21 / (40 + 40 - 21), rel=1e-12)

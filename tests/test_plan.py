@@ -118,3 +118,27 @@ def test_plan_table_rows_are_the_estimates(tmp_path):
     assert row.disk_gb == 8000 * 2 * (2 * 256 + 64) * 2 / 1e9
     assert table.iloc[1].device == "GPU at 50 TFLOP/s (assumed)"
     assert table.iloc[2].model == "hub-only" and table.iloc[2].device.startswith("unknown")
+
+
+def test_measured_costs_come_from_the_largest_model_measured(tmp_path):
+    # the benchmark's tables: a tiny model (all fixed costs) and a larger one, whatever their names
+    (tmp_path / "extraction.tsv").write_text(
+        "model\tway\tseconds\tn_sentences\tn_tokens\tn_layers\tparams_per_layer\td_model\n"
+        "tiny\tsnapshot\t1.0\t4\t40\t2\t100\t4\n"
+        "larger\tper_prefix\t99.0\t4\t40\t3\t1000\t10\n"
+        "larger\tsnapshot\t2.0\t4\t40\t3\t1000\t10\n"
+    )
+    (tmp_path / "storage.tsv").write_text(
+        "storage_dtype\tcompression\tbytes_per_value\twrite_mb_s\nfloat16\tlzf\t1.9\t150.0\nfloat16\tnone\t2.0\t900.0\n"
+    )
+    costs = plan.measured_costs(tmp_path / "extraction.tsv", tmp_path / "storage.tsv", "none")
+    # larger: 3 layers x (2 x 1000 + 2 x 10 tokens x 10) = 6600 FLOPs per token, 40 tokens in 2 s
+    assert costs["cpu_seconds_per_gflop"] == pytest.approx(2.0 / (40 * 6600 / 1e9))
+    assert costs["bytes_per_value"] == 2.0 and costs["write_mb_s"] == 900.0
+
+
+def test_device_costs():
+    assert plan.device_costs(0.5, 50) == {
+        "CPU of the benchmark machine (measured)": 0.5,
+        "GPU at 50 TFLOP/s (assumed)": 1 / 50e3,
+    }

@@ -8,8 +8,10 @@ import pytest
 import yaml
 from docutils.core import publish_parts
 
+from ffnscope.figures import FIGURES
 from ffnscope.plots import (
     HeatmapPanel,
+    draw_figure,
     make_activation_frequency_figure,
     make_activation_heatmap_figure,
     make_activation_profile_figure,
@@ -23,6 +25,7 @@ from ffnscope.plots import (
 from ffnscope.plots import heatmaps as plot_heatmaps
 from ffnscope.plots.heatmaps import display_matrix, overlap_matrix, peak_columns, read_activations
 from ffnscope.plots.lines import pair_labels
+from ffnscope.tables import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ["xglm-564M", "xglm-1.7B"]
@@ -494,6 +497,35 @@ def test_comparisons_a_single_english_side_cannot_make_say_so(overlap, rank):
         rank[rank.comparison != "intra_english"], "combinator", comparison="intra_english"
     )
     assert "Fewer than two test sets" in fig.axes[0].texts[0].get_text()
+
+
+def test_draw_figure_reads_each_kind_of_registry_figure(stats, rank, overlap, heatmaps, tmp_path):
+    # tables: one file per model, of which the method's rows are drawn
+    paths = []
+    for model in MODELS:
+        paths.append(tmp_path / f"{model}.tsv")
+        rows = stats[stats["model"] == model]
+        write_tsv(pd.concat([rows, rows.assign(method="authors_code", mean=0.5)]), paths[-1])
+    fig = draw_figure(FIGURES["fig02"], paths, method="authors_code", settings={"sides": ["wmt14-de-en/de"]}, panels=[])
+    assert [ax.get_title() for ax in fig.axes] == MODELS
+    assert [line.get_label() for line in fig.axes[0].lines] == ["wmt14-de-en/de"]
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), [0.5] * 4)
+    assert fig.get_suptitle().startswith("Activation frequency of detectors") and "authors_code" in fig.get_suptitle()
+    # the entry's options: fig 15 is the intra-English comparison of combinators
+    write_tsv(rank, tmp_path / "rank.tsv")
+    fig = draw_figure(FIGURES["fig15"], [tmp_path / "rank.tsv"], method="paper", settings={}, panels=[])
+    assert [line.get_label() for line in fig.axes[0].lines] == ["wmt14-de-en vs wmt14-hi-en"]
+    # method-independent and about no sublayer: the English overlap has no method column
+    write_tsv(overlap, tmp_path / "overlap.tsv")
+    fig = draw_figure(FIGURES["fig16"], [tmp_path / "overlap.tsv"], method="paper", settings={}, panels=[])
+    assert fig.axes[0].get_title() == "sampled sentences (analysed)"
+    # heat maps: `panels` names the file of each input
+    panels = [(p.model, p.side, p.layer) for p in heatmaps[:2]]
+    fig = draw_figure(FIGURES["fig05"], [p.path for p in heatmaps[:2]], method="paper", settings={}, panels=panels)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["m-small, layer 0", "m-small, layer 2"]
+    assert "detector activations" in fig.get_suptitle() and "method: paper" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="fig05: 1 heat-map files for 2 panels"):
+        draw_figure(FIGURES["fig05"], [heatmaps[0].path], method="paper", settings={}, panels=panels)
 
 
 def test_writes_png_and_pdf_without_temp_files(stats, distance, tmp_path):

@@ -4,7 +4,7 @@ import pytest
 
 from ffnscope.bootstrap import Bootstrap
 from ffnscope.metrics import sentence_statistics
-from ffnscope.tables import RANK_CORRELATION_COLUMNS, aggregate, gather_tables, read_tsv, stats_row, write_tsv
+from ffnscope.tables import aggregate, gather_tables, read_tsv, stats_row, table_frame, write_tsv
 
 FREQUENCY = [
     "model",
@@ -187,7 +187,21 @@ def test_gather_rank_correlation_sorts_by_keys(tmp_path):
     table = gather_tables([str(tmp_path / "l2.tsv"), str(tmp_path / "l1.tsv")], ["rank_correlation"])[
         "rank_correlation"
     ]
-    assert list(table.columns) == RANK_CORRELATION_COLUMNS
+    assert list(table.columns) == [
+        "model",
+        "method",
+        "comparison",
+        "side_a",
+        "side_b",
+        "sublayer",
+        "layer",
+        "pairing",
+        "rho",
+        "p_value",
+        "ci_low",
+        "ci_high",
+        "n_sentences",
+    ]
     assert table[["layer", "pairing", "rho"]].values.tolist() == [
         [1, "non_parallel", 0.1],
         [1, "parallel", 0.5],
@@ -209,3 +223,11 @@ def test_write_tsv_is_atomic_and_leaves_no_temp_files(tmp_path):
     write_tsv(df, tmp_path / "sub" / "out.tsv")
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["out.tsv"]
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "sub" / "out.tsv", sep="\t"), df)
+
+
+def test_table_frame_puts_the_schema_columns_in_order():
+    rows = [{"jaccard": 0.5, "shared": 1, "n_b": 2, "n_a": 2, "scope": "full", "side_b": "b/en", "side_a": "a/en"}]
+    df = table_frame(rows, "english_overlap")
+    assert list(df.columns) == ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"]
+    assert df.iloc[0].tolist() == ["a/en", "b/en", "full", 2, 2, 1, 0.5]
+    assert table_frame([], "english_overlap").columns.equals(df.columns)  # no rows: the header alone

@@ -1,6 +1,7 @@
 """The workflow end to end on the tiny XGLM (real WMT14 sentences), then the dry-run job
 lists that prove a setting change re-runs only the jobs that depend on it."""
 
+import json
 import re
 import subprocess
 import sys
@@ -11,32 +12,45 @@ import numpy as np
 import pytest
 import yaml
 
+from ffnscope.figures import FIGURES
 from ffnscope.metrics import gelu
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.tables import read_tsv
 
 REPO = Path(__file__).resolve().parents[1]
-FIGURE_STEMS = [
-    "fig02_activation_frequency_detectors",
-    "fig03_activation_frequency_combinators",
-    "fig04_flatness_detectors",
-    "fig05_activations_detectors",
-    "fig06_flatness_combinators",
-    "fig07_activations_combinators",
-    "fig08_combinator_profiles_first_layer",
-    "fig09_distance_detectors",
-    "fig10_distance_combinators",
-    "fig11_rsa_combinators",
-    "fig12_rank_correlation_detectors",
-    "fig13_rank_correlation_combinators",
-    "fig14_rank_correlation_english_detectors",
-    "fig15_rank_correlation_english_combinators",
-    "fig16_english_overlap",
-    "fig17_rank_correlation_parallel_detectors",
-    "fig18_rank_correlation_parallel_combinators",
-]
-METHOD_INDEPENDENT = {"fig16_english_overlap"}
+FIGURE_STEMS = [fig.stem for fig in FIGURES.values()]
+METHOD_INDEPENDENT = {fig.stem for fig in FIGURES.values() if fig.method_independent}
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+# Parsing the Snakefile, done again by every cluster job, imports only light modules.
+HEAVY_MODULES = {"numpy", "pandas", "scipy", "h5py", "torch", "matplotlib"}
+
+
+def rule_imports():
+    """The ffnscope modules the Snakefile and rules/*.smk import."""
+    modules = set()
+    for path in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        for package, names in re.findall(r"^\s*from (ffnscope[\w.]*) import ([\w, ]+)$", path.read_text(), re.M):
+            if package == "ffnscope":  # from ffnscope import methods
+                modules |= {f"ffnscope.{name.strip()}" for name in names.split(",")}
+            else:
+                modules.add(package)
+        modules |= set(re.findall(r"^\s*import (ffnscope[\w.]*)", path.read_text(), re.M))
+    return modules
+
+
+def test_parsing_the_workflow_imports_no_heavy_module():
+    modules = rule_imports()
+    assert modules == {
+        "ffnscope.cluster",
+        "ffnscope.figures",
+        "ffnscope.methods",
+        "ffnscope.schemas",
+        "ffnscope.sides",
+        "ffnscope.testsets",
+    }
+    code = f"import json, sys\nfor m in {sorted(modules)!r}: __import__(m)\nprint(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert modules <= set(loaded) and not {m.split(".")[0] for m in loaded} & HEAVY_MODULES
 
 
 def run_snakemake(workdir, *args, check=True):

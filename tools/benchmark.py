@@ -5,8 +5,8 @@ full paper run's size. Writes results/bench/*.tsv and summary.md, prints the mar
     .venv/bin/python tools/benchmark.py                    # Gemma 3 270M + tiny XGLM, 4 sentences/side
     .venv/bin/python tools/benchmark.py --per-side 8 --skip metrics
 
-Every measurement runs in a fresh process (`python -m ffnscope.bench`), so peak RSS is the
-measurement's own. Times exclude model loading (reported as setup_s). The machine's load
+Every measurement runs in a fresh process (`tools/bench_measurements.py`), so peak RSS is
+the measurement's own. Times exclude model loading (reported as setup_s). The machine's load
 average is recorded next to every row: other processes on the cores inflate the times.
 """
 
@@ -25,13 +25,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+TOOLS = Path(__file__).resolve().parent
+REPO = TOOLS.parent
+sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]  # the package, and the tests' tiny XGLM (the second model)
 
-from ffnscope import bench, plan, rsa  # noqa: E402
+import bench_measurements as bench  # noqa: E402
+from ffnscope import plan, rsa  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
 from ffnscope.tables import write_tsv  # noqa: E402
 from ffnscope.testsets import sample_testset  # noqa: E402
+from tiny_xglm import build_tiny_xglm  # noqa: E402
 
 PAIRS = ("cs-en", "de-en", "fr-en", "hi-en")
 COMPRESSIONS = ("lzf", "gzip", "none")
@@ -48,7 +51,7 @@ def run_worker(spec: dict, work: Path) -> dict:
     spec_path.write_text(json.dumps(spec))
     load = load_1m()
     proc = subprocess.run(
-        [sys.executable, "-m", "ffnscope.bench", str(spec_path)],
+        [sys.executable, str(TOOLS / "bench_measurements.py"), str(spec_path)],
         capture_output=True,
         text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO / "src")},
@@ -248,19 +251,15 @@ def metric_jobs(
 
 
 def paper_run(
-    extract: pd.DataFrame, store: pd.DataFrame, sides: dict[str, list[str]], gemma_tokenizer: str, gpu_tflops: float
+    extraction_tsv: Path, storage_tsv: Path, sides: dict[str, list[str]], gemma_tokenizer: str, gpu_tflops: float
 ) -> pd.DataFrame:
-    """The full paper run (4 XGLM models, 8 sides, 1,500 sentences) from the measured cost of
-    our snapshot on Gemma 3 270M (this CPU) and, for the GPU, an assumed sustained rate."""
+    """The full paper run (4 XGLM models, 8 sides, 1,500 sentences) from the costs that
+    `snakemake plan` reads from the same tables (`plan.measured_costs`): our snapshot's cost on
+    this CPU and, for the GPU, an assumed sustained rate."""
     from transformers import AutoTokenizer
 
-    snap = extract[(extract.model == "gemma3-270m") & (extract.way == "snapshot")].iloc[0]
-    seq = snap.n_tokens / snap.n_sentences
-    cpu_cost = plan.seconds_per_gflop(
-        snap.seconds,
-        int(snap.n_tokens),
-        plan.flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq),
-    )
+    measured = {c: plan.measured_costs(extraction_tsv, storage_tsv, c) for c in COMPRESSIONS}
+    cpu_cost = measured[COMPRESSIONS[0]]["cpu_seconds_per_gflop"]  # the same for every compression
     words = np.mean([len(s.split()) for side in sides.values() for s in side])
     tok = AutoTokenizer.from_pretrained(gemma_tokenizer)
     all_sents = [s for side in sides.values() for s in side]
@@ -269,11 +268,8 @@ def paper_run(
     )
     rows = []
     for name, dims in plan.XGLM.items():
-        for device, cost in (
-            ("this CPU (measured)", cpu_cost),
-            (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3)),
-        ):
-            for _, st in store.iterrows():
+        for device, cost in plan.device_costs(cpu_cost, gpu_tflops).items():
+            for compression, st in measured.items():
                 for pre in (False, True):
                     est = plan.estimate_run(
                         dims,
@@ -282,21 +278,21 @@ def paper_run(
                         n_sentences=1500,
                         words_per_sentence=words,
                         tokens_per_word=tokens_per_word,
-                        bytes_per_value=st.bytes_per_value,
+                        bytes_per_value=st["bytes_per_value"],
                         store_pre_activation=pre,
-                        write_mb_s=st.write_mb_s,
+                        write_mb_s=st["write_mb_s"],
                     )
                     rows.append(
                         {
                             "model": name,
                             "device": device,
-                            "compression": st.compression,
+                            "compression": compression,
                             "store_pre_activation": pre,
                             "seconds_per_gflop": cost,
                             "words_per_sentence": words,
                             "tokens_per_word": tokens_per_word,
-                            "bytes_per_value": st.bytes_per_value,
-                            "write_mb_s": st.write_mb_s,
+                            "bytes_per_value": st["bytes_per_value"],
+                            "write_mb_s": st["write_mb_s"],
                             **est.__dict__,
                             "hours": est.hours,
                         }
@@ -442,8 +438,6 @@ def main() -> None:
     if "extraction" in args.skip and "storage" not in args.skip:
         raise SystemExit("storage measures the extraction's Gemma shards: skip both or neither")
 
-    from ffnscope.testing import build_tiny_xglm
-
     sentences, sides = wmt_sentences(args.data, args.per_side)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -467,7 +461,8 @@ def main() -> None:
                 st["bytes_per_value"] * (gemma["ffn_dim"] + gemma["d_model"]) * 1000 / 1e6
             )
             write_tsv(st, out / "storage.tsv")
-            write_tsv(paper_run(ext, st, sides, str(args.gemma), args.gpu_tflops), out / "paper_run.tsv")
+            paper = paper_run(out / "extraction.tsv", out / "storage.tsv", sides, str(args.gemma), args.gpu_tflops)
+            write_tsv(paper, out / "paper_run.tsv")
         if "metrics" not in args.skip:
             write_tsv(
                 metric_jobs(

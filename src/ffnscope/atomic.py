@@ -1,26 +1,49 @@
-"""Write-to-temp-then-rename, so an interrupted job never leaves a half-written output."""
+"""Write-to-temp-then-rename, so an interrupted job never leaves a half-written output: one
+file, or one directory (a model directory written by `save_pretrained`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """Rename `tmp` to `path`. A directory cannot be renamed over a non-empty one: the old one
+    is renamed aside first and removed once the new one is in place."""
+    if not (tmp.is_dir() and path.is_dir()):
+        os.replace(tmp, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    _remove(old)
+    os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling path (same suffix, so format detection by extension still
-    works); on success it replaces `path`, on error it is removed."""
+    works) for the caller to write a file or create a directory at; on success it replaces
+    `path`, on error it is removed and `path` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    _remove(tmp)  # left by an interrupted process of the same pid
     try:
         yield tmp
-        os.replace(tmp, path)
+        _replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        _remove(tmp)
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -10,7 +10,7 @@ Pairings (method `paper`):
   shuffled  source sentence s with target sentence pi(s), pi a seeded derangement: the chance
             level that "parallel prefixes are closer" has to beat
 
-Methods:
+Methods (ffnscope.methods; `Method.distance_pairings` are the pairings each reports):
   paper         rows as stored; one target sentence per source sentence (Algorithm 1)
   authors_code  as the authors' scripts: rows GELU'd (`metrics.analysed_rows`) and L2-normalised,
                 both languages' rows resampled with replacement (here seeded), every source row's
@@ -38,43 +38,22 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
-from .metrics import METHODS, analysed_rows, source_dataset
+from .metrics import analysed_rows, source_dataset
+from .schemas import TABLES
 from .shards import read_rows
 from .tables import gather
 
 METRICS = ("euclidean", "cosine")
 PAIRINGS = ("parallel", "shuffled")
 AUTHORS_CHUNK_ROWS = 1000
-COLUMNS = [
-    "model",
-    "method",
-    "metric",
-    "testset",
-    "src_lang",
-    "tgt_lang",
-    "sublayer",
-    "layer",
-    "pairing",
-    "distance",
-    "distance_mean",
-    "ci_low",
-    "ci_high",
-    "n_pairs",
-    "n_prefixes",
-]
-KEYS = ["model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer", "pairing"]
+TABLE = TABLES["representation_distance"]
 
 
 def _check(value: str, valid: Sequence[str], what: str) -> None:
     if value not in valid:
         raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
-
-
-def method_pairings(method: str) -> tuple[str, ...]:
-    """The pairings a method can tell apart (the pooled authors_code variant ignores pairs)."""
-    _check(method, METHODS, "method")
-    return PAIRINGS if method == "paper" else ("parallel",)
 
 
 def derangement(n: int, seed: int) -> np.ndarray:
@@ -219,7 +198,7 @@ def _blocks(n: int, size: int) -> Iterable[slice]:
 def _analysed_rows(data: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndarray:
     """Rows as the method analyses them (`metrics.analysed_rows`); rows used as stored stay in
     their storage dtype until `_padded`, as torch converts float16 twice as fast as numpy."""
-    if method == "paper":
+    if not methods.method(method).gelu_at_analysis:
         return read_rows(data, rows, dtype=None)
     return analysed_rows(data, rows, method)
 
@@ -320,7 +299,9 @@ def layer_distances(
     block_sentences: int,
     block_rows: int,
 ) -> dict[str, DistanceResult]:
-    """Every pairing the method supports (`method_pairings`), per the method's algorithm."""
+    """Every pairing the method reports (`Method.distance_pairings`), per the method's
+    algorithm: Algorithm 1 for `paper`, the authors' pooled variant otherwise."""
+    pairings = methods.method(method).distance_pairings
     if method == "paper":
         return paired_distances(
             src_path,
@@ -330,25 +311,25 @@ def layer_distances(
             metric=metric,
             seed=seed,
             block_sentences=block_sentences,
-            pairings=method_pairings(method),
+            pairings=pairings,
         )
-    _check(method, METHODS, "method")
-    return {"parallel": pooled_distances(src_path, tgt_path, sublayer, metric=metric, seed=seed, block_rows=block_rows)}
+    (pairing,) = pairings
+    return {pairing: pooled_distances(src_path, tgt_path, sublayer, metric=metric, seed=seed, block_rows=block_rows)}
 
 
 # --- tables --------------------------------------------------------------------------------------
 
 
 def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
-    """One representation_distance.tsv row (`keys`: the KEYS columns) with the bootstrap CI of
-    the total distance over sentence pairs; the resampling stream is the test set, so the
+    """One representation_distance.tsv row (`keys`: the table's key columns) with the bootstrap
+    CI of the total distance over sentence pairs; the resampling stream is the test set, so the
     pairings and layers of one test set resample the same sentences."""
-    missing = sorted(set(KEYS) - set(keys))
+    missing = sorted(set(TABLE.keys) - set(keys))
     if missing:
         raise ValueError(f"distance row lacks key columns {missing}")
     ci = bootstrap_ci(lambda total: total, [result.sentence_sums], boot, keys["testset"])
     return {
-        **{k: keys[k] for k in KEYS},
+        **{k: keys[k] for k in TABLE.keys},
         "distance": result.distance,
         "distance_mean": result.distance_mean,
         "ci_low": ci[0],
@@ -359,5 +340,5 @@ def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
 
 
 def gather_distance_table(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Per-layer distance TSVs -> representation_distance.tsv (COLUMNS, sorted, each key once)."""
-    return gather(list(paths), COLUMNS, KEYS)
+    """Per-layer distance TSVs -> representation_distance.tsv (sorted, each key once)."""
+    return gather(list(paths), TABLE)

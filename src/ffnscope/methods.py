@@ -17,11 +17,14 @@ class Method:
     # detectors read from the shard: W2's input ("detector") or fc1's output before the
     # activation ("detector_pre"), which the method activates at analysis time
     detector_source: str
+    # rows GELU'd before every metric (the authors GELU detectors and combinators alike)
+    gelu_at_analysis: bool
     # firing rule used instead of config metrics.firing_rule, if the method fixes one
     firing_rule: str | None
     # Algorithm 1 pairings the method can tell apart (the authors' pooled variant has no pairs)
     distance_pairings: tuple[str, ...]
-    # RSA: weight of the diagonal entries in the authors' correlation of RDMs (1: none kept)
+    # RSA: 1 compares the upper triangles of the RDMs alone; 2 the full matrices, diagonal
+    # included (each triangle counts twice), as the authors' scripts do
     rsa_diagonal_weight: int
     # figures of the primary method sit at the top of results/figures, others in a subdirectory
     figure_subdir: str
@@ -30,15 +33,25 @@ class Method:
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("paper", "the formulas as the paper states them", "detector", None, ("parallel", "shuffled"), 1, ""),
         Method(
-            "authors_code",
-            "as the authors' scripts compute them",
-            "detector_pre",
-            "!= 0",
-            ("parallel",),
-            2,
-            "authors_code",
+            name="paper",
+            description="the formulas as the paper states them",
+            detector_source="detector",
+            gelu_at_analysis=False,
+            firing_rule=None,
+            distance_pairings=("parallel", "shuffled"),
+            rsa_diagonal_weight=1,
+            figure_subdir="",
+        ),
+        Method(
+            name="authors_code",
+            description="as the authors' scripts compute them",
+            detector_source="detector_pre",
+            gelu_at_analysis=True,
+            firing_rule="!= 0",
+            distance_pairings=("parallel",),
+            rsa_diagonal_weight=2,
+            figure_subdir="authors_code",
         ),
     )
 }

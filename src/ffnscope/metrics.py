@@ -7,10 +7,10 @@ Shards are streamed chunk by chunk, so memory is bounded by the chunk size plus 
 per-sentence arrays [n_sentences, neurons], and the result does not depend on how the rows
 are split into chunks.
 
-Methods (config `metrics.methods`):
+Methods (config `metrics.methods`, ffnscope.methods):
   paper         values used as stored; flatness with eq. (3) as printed
-  authors_code  GELU applied to every chunk first (the authors GELU both detectors and
-                combinators at analysis time); flatness with their denominator and log offset
+  authors_code  GELU applied to every chunk first (`Method.gelu_at_analysis`); flatness with
+                their denominator and log offset
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import h5py
 import numpy as np
 from scipy.special import erfc
 
+from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
-from .shards import PRE_ACTIVATION, iter_chunks, read_attrs, read_dataset, read_rows
+from .shards import iter_chunks, read_attrs, read_dataset, read_rows
 
-METHODS = ("paper", "authors_code")
-FLATNESS_VARIANTS = ("paper", "authors_code")
 FIRING_RULE_FORMS = ('"> 0"', '"!= 0"', '"|x| > EPS" (EPS a non-negative float, e.g. "|x| > 1e-3")')
 
 _EPS_RULE = re.compile(r"\|x\|\s*>\s*(\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
@@ -65,12 +64,11 @@ def gelu(x: np.ndarray) -> np.ndarray:
 
 
 def analysis_source(sublayer: str, method: str) -> str:
-    """The shard dataset a method analyses for a sublayer: the authors hooked fc1's OUTPUT, so
-    their detectors are pre-activation values (`detector_pre`) that they GELU at analysis
-    time; everything else reads the sublayer's own dataset."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    return PRE_ACTIVATION if (method, sublayer) == ("authors_code", "detector") else sublayer
+    """The shard dataset a method analyses for a sublayer: its `detector_source` for detectors
+    (the authors hooked fc1's OUTPUT, so their detectors are pre-activation values that they
+    GELU at analysis time); the sublayer's own dataset otherwise."""
+    source = methods.method(method).detector_source
+    return source if sublayer == "detector" else sublayer
 
 
 def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
@@ -94,12 +92,12 @@ def _gelu_of_every_float16() -> np.ndarray:
 
 
 def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
-    """Rows as a method analyses them, at least float32: as stored for `paper`, GELU'd for
-    `authors_code`. float16 rows (the shards' default) are GELU'd by looking their bit
-    patterns up in a table of all 65,536 float16 values: the same float32 numbers as
-    `gelu` of the converted rows, ~20x faster."""
+    """Rows as a method analyses them, at least float32: GELU'd for a method with
+    `gelu_at_analysis` (authors_code), as stored otherwise. float16 rows (the shards' default)
+    are GELU'd by looking their bit patterns up in a table of all 65,536 float16 values: the
+    same float32 numbers as `gelu` of the converted rows, ~20x faster."""
     chunk = np.asarray(chunk)
-    if method != "authors_code":
+    if not methods.method(method).gelu_at_analysis:
         return chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
     if chunk.dtype == np.float16:
         return _gelu_of_every_float16()[chunk.view(np.uint16)]
@@ -112,15 +110,15 @@ def analysed_rows(dataset: h5py.Dataset, rows: np.ndarray, method: str) -> np.nd
     return prepare_chunk(read_rows(dataset, rows, dtype=None), method)
 
 
-def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
+def row_flatness(x: np.ndarray, method: str = "paper") -> np.ndarray:
     """Flatness of every row, eq. (2)-(3): -(1/m) sum_j S_j log2 S_j, as float64.
 
     Computed in the input's precision, at least float32: shards hold float16, so float32's
     relative error (~1e-7) is far below the data's, and float32 halves the memory traffic
     of this, the most expensive step of a statistics job.
 
-    variant "paper": S = (x - min) / (max - min) with row min/max, and 0 log 0 = 0.
-    variant "authors_code": as the authors' scripts, S = (x - min) / (max - 2 min) and the
+    method "paper": S = (x - min) / (max - min) with row min/max, and 0 log 0 = 0.
+    method "authors_code": as the authors' scripts, S = (x - min) / (max - 2 min) and the
     summand S log2(S + 1e-32). That S is not confined to [0, 1]: with min > 0 it can exceed 1
     (negative summands), and with max < 2 min the denominator is negative, S < 0 and the row
     is NaN, as in their code.
@@ -130,19 +128,19 @@ def row_flatness(x: np.ndarray, variant: str = "paper") -> np.ndarray:
     flatness is 0: every neuron sits at the row's maximum, nothing is peaked and nothing is
     spread over a range, so there is no entropy to count.
     """
-    if variant not in FLATNESS_VARIANTS:
-        raise ValueError(f"unknown flatness variant {variant!r}; valid: {', '.join(FLATNESS_VARIANTS)}")
+    methods.method(method)  # an unknown method is an error naming the valid ones
+    paper = method == "paper"
     x = np.asarray(x)
     x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
     lo = x.min(axis=1, keepdims=True)
     hi = x.max(axis=1, keepdims=True)
-    denominator = hi - lo if variant == "paper" else hi - 2 * lo
+    denominator = hi - lo if paper else hi - 2 * lo
     degenerate = denominator == 0
     s = x - lo
     s /= np.where(degenerate, 1, denominator)
     s[degenerate[:, 0]] = 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        if variant == "paper":
+        if paper:
             log = np.log2(s, out=np.zeros_like(s), where=s > 0)
         else:
             log = np.log2(s + x.dtype.type(1e-32))
@@ -184,8 +182,7 @@ class SentenceStats:
     n_prefixes: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        methods.method(self.method)  # an unknown method is an error naming the valid ones
         self._fired = firing_rule(self.firing_rule)
         self.flatness = np.zeros(self.n_sentences, dtype=np.float64)
         self.n_prefixes = np.zeros(self.n_sentences, dtype=np.int64)

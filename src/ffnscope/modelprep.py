@@ -15,12 +15,13 @@ import importlib
 import importlib.metadata
 import json
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .atomic import atomic_path
 
 PROVENANCE_FILE = "ffnscope_provenance.json"
 
@@ -187,17 +188,13 @@ def random_init_copy(
 
 
 def _save_model_dir(model, tokenizer, out_dir: Path, provenance: dict) -> None:
-    """Save a float32 model, its tokenizer and `ffnscope_provenance.json` in a temporary
-    sibling of `out_dir`, then rename it into place: an existing `out_dir` is replaced only
-    once the new one is complete, and an interrupted job leaves nothing half-written."""
+    """Save a float32 model, its tokenizer and `ffnscope_provenance.json` as `out_dir`,
+    atomically: an existing `out_dir` is replaced only once the new one is complete, and an
+    interrupted job leaves nothing half-written."""
     import torch
     import transformers
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
+    with atomic_path(out_dir) as staging:
         staging.mkdir()
         model.eval()
         model.save_pretrained(staging)
@@ -214,13 +211,3 @@ def _save_model_dir(model, tokenizer, out_dir: Path, provenance: dict) -> None:
         os.umask(umask)
         for path in staging.iterdir():  # safetensors writes 0600 files; make them readable like the rest
             path.chmod(0o666 & ~umask)
-        backup = None
-        if out_dir.exists():
-            backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, backup)
-        os.replace(staging, out_dir)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)

@@ -125,11 +125,14 @@ def model_dims(name: str, path: str) -> ModelDims | None:
     return dims_from_config(json.loads(config.read_text())) if config.is_file() else None
 
 
-def measured_costs(extraction_tsv: str, storage_tsv: str, compression: str) -> dict:
-    """Per-token cost of our snapshot on the benchmark machine (Gemma 3 270M) and the stored
-    size and write speed of `compression`, from tools/benchmark.py's tables."""
+def measured_costs(extraction_tsv: str | Path, storage_tsv: str | Path, compression: str) -> dict:
+    """Per-token cost of our snapshot on the benchmark machine and the stored size and write
+    speed of `compression`, from tools/benchmark.py's tables. The cost is that of the largest
+    model measured: a tiny model's time is mostly fixed costs per batch, which do not scale
+    with FLOPs."""
     ext = pd.read_csv(extraction_tsv, sep="\t")
-    snap = ext[(ext.model == "gemma3-270m") & (ext.way == "snapshot")].iloc[0]
+    snaps = ext[ext.way == "snapshot"]
+    snap = snaps.loc[(snaps.params_per_layer * snaps.n_layers).idxmax()]
     seq = snap.n_tokens / snap.n_sentences
     cost = seconds_per_gflop(
         snap.seconds,
@@ -141,6 +144,15 @@ def measured_costs(extraction_tsv: str, storage_tsv: str, compression: str) -> d
         "cpu_seconds_per_gflop": cost,
         "bytes_per_value": float(store.bytes_per_value),
         "write_mb_s": float(store.write_mb_s),
+    }
+
+
+def device_costs(cpu_seconds_per_gflop: float, gpu_tflops: float) -> dict[str, float]:
+    """Seconds per GFLOP of the devices a run is sized for: the benchmark machine's CPU as
+    measured, and a GPU at an assumed sustained throughput."""
+    return {
+        "CPU of the benchmark machine (measured)": cpu_seconds_per_gflop,
+        f"GPU at {gpu_tflops:g} TFLOP/s (assumed)": 1 / (gpu_tflops * 1e3),
     }
 
 
@@ -164,10 +176,7 @@ def plan_table(
         if dims is None:
             rows.append({"model": m["name"], "device": "unknown: no config.json yet"})
             continue
-        for device, cost in (
-            ("CPU of the benchmark machine (measured)", costs["cpu_seconds_per_gflop"]),
-            (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", 1 / (gpu_tflops * 1e3)),
-        ):
+        for device, cost in device_costs(costs["cpu_seconds_per_gflop"], gpu_tflops).items():
             est = estimate_run(
                 dims,
                 seconds_per_gflop=cost,

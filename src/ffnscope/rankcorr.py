@@ -5,7 +5,7 @@ the Spearman correlation of these sums between two sides says whether the same n
 "light up" most. The sums come from the per-sentence sums written by the layer statistics
 job (`save_sentence_sums`), so sentences can be resampled (bootstrap CI) or split (control).
 
-Comparisons (sides are "testset/lang"):
+Comparisons (sides are "testset/lang", ffnscope.sides):
   cross_language  every pair of distinct languages. A language found in several test sets
                   (English: the English side of every WMT test set) is represented by ONE
                   side: the paper does not say which English file its figs 12-13 use, so it
@@ -45,8 +45,8 @@ from scipy.stats import rankdata, spearmanr
 from .atomic import atomic_path
 from .bootstrap import Bootstrap, percentile_interval, resample_counts, resample_rng
 from .metrics import SentenceStats
+from .sides import Side, english_sides, side_name
 
-ENGLISH = "en"
 _BLOCK_VALUES = 1 << 21  # ranks [resamples, neurons] held at once per view: 16 MiB of float64
 
 
@@ -55,15 +55,6 @@ class Comparison:
     comparison: str
     side_a: str
     side_b: str
-
-
-def side_name(testset: str, lang: str) -> str:
-    return f"{testset}/{lang}"
-
-
-def split_side(side: str) -> tuple[str, str]:
-    testset, _, lang = side.rpartition("/")
-    return testset, lang
 
 
 def plan_comparisons(sides: list[tuple[str, str]], language_sides: dict[str, str] | None = None) -> list[Comparison]:
@@ -83,7 +74,7 @@ def plan_comparisons(sides: list[tuple[str, str]], language_sides: dict[str, str
     plan = [
         Comparison("cross_language", representative[a], representative[b]) for a, b in combinations(sorted(first), 2)
     ]
-    english = [side_name(t, lang) for t, lang in sides if lang == ENGLISH]
+    english = [s.name for s in english_sides(sides)]
     plan += [Comparison("intra_english", a, b) for a, b in combinations(english, 2)]
     by_testset: dict[str, list[str]] = {}
     for testset, lang in sides:
@@ -151,7 +142,7 @@ def control_halves(n: int, seed: int, testset: str) -> tuple[np.ndarray, np.ndar
 def _jobs(plan: list[Comparison], n_sentences: dict[str, int], seed: int):
     """(comparison, pairing, view_a, view_b) for every row of the table."""
     for c in plan:
-        (ta, _), (tb, _) = split_side(c.side_a), split_side(c.side_b)
+        ta, tb = Side.parse(c.side_a).testset, Side.parse(c.side_b).testset
         na, nb = n_sentences[c.side_a], n_sentences[c.side_b]
         if ta == tb and na != nb:
             raise ValueError(

@@ -5,7 +5,7 @@ prefix correlation structure of its activations is computed once (stage 1, one j
 and layer); every layer pair of every model pair is then compared from those (stage 2), so no
 layer is recomputed per model pair.
 
-Methods:
+Methods (ffnscope.methods):
   paper         Kriegeskorte et al. (2008), on which §4.4 builds: per layer the representational
                 dissimilarity matrix RDM = 1 - Pearson correlation between prefixes' activation
                 vectors, over the upper triangle (i < j); two RDMs are compared by their Spearman
@@ -18,10 +18,11 @@ Methods:
                 flattened matrices; the mean over batches.
 
 Both reduce to one form: per batch, a vector z over the upper triangle, centred and scaled so
-that the similarity of two layers is `weight * z_a . z_b + n * d_a * d_b` (weight 1, no
-diagonal term for `paper`; weight 2 for the two triangles of a full matrix plus its n diagonal
-entries, whose common standardised value is d, for `authors_code`). Stage-1 files (HDF5) hold
-z (float32) and d; stage 2 accumulates the dot products in float64.
+that the similarity of two layers is `weight * z_a . z_b + n * d_a * d_b` (weight: the
+method's `rsa_diagonal_weight`; 1, no diagonal term for `paper`; 2 for the two triangles of a
+full matrix plus its n diagonal entries, whose common standardised value is d, for
+`authors_code`). Stage-1 files (HDF5) hold z (float32) and d; stage 2 accumulates the dot
+products in float64.
 
 Prefixes: a seeded subsample of at most `max_prefixes` rows (0 = all), drawn from the row
 count, so models whose shards have the same rows draw the same prefixes. Rows of two models
@@ -46,11 +47,11 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from . import methods
 from .atomic import atomic_path
-from .metrics import METHODS, analysed_rows, source_dataset
+from .metrics import analysed_rows, source_dataset
 from .shards import SUBLAYERS
-
-COLUMNS = ["model_a", "model_b", "method", "side", "sublayer", "layer_a", "layer_b", "similarity", "n_prefixes"]
+from .tables import table_frame
 
 
 def subsample_rows(n_rows: int, max_prefixes: int, seed: int) -> np.ndarray:
@@ -125,14 +126,10 @@ def _centred_unit(v: np.ndarray, n_diagonal: int = 0, diagonal: float = 1.0) -> 
     return centred / norm, float(d / norm) if n_diagonal else 0.0
 
 
-WEIGHTS = {"paper": 1, "authors_code": 2}
-
-
 def method_batches(n: int, method: str, batch_prefixes: int) -> list[slice]:
     """The prefix batches of a method: one batch of every prefix for `paper`, consecutive
     batches of batch_prefixes for `authors_code`."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    methods.method(method)  # an unknown method is an error naming the valid ones
     if method == "paper":
         if n < 3:
             raise ValueError(f"RSA needs at least 3 prefixes (2 dissimilarities), got {n}")
@@ -182,7 +179,7 @@ def layer_rdm_file(
         ends = np.cumsum(sizes * (sizes - 1) // 2)
         g.attrs.update(
             method=method,
-            weight=WEIGHTS[method],
+            weight=methods.method(method).rsa_diagonal_weight,
             n_rows=sentence_index.size,
             shard=str(shard),
             sentence_index_digest=sentence_index_digest(sentence_index),
@@ -282,7 +279,7 @@ def rsa_table(
                 for i, la in enumerate(layers_a)
                 for j, lb in enumerate(layers_b)
             ]
-    return pd.DataFrame(out, columns=COLUMNS)
+    return table_frame(out, "rsa")
 
 
 def model_pairs(models: Sequence[str]) -> list[tuple[str, str]]:

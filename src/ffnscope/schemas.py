@@ -124,6 +124,9 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# The per-model tables, in the order above: what the summary reads.
+MODEL_TABLES = tuple(name for name, t in TABLES.items() if t.scope == "model")
+
 # Columns read as text whatever they hold (a model named "7" is not a number).
 TEXT_COLUMNS = (
     "model",

@@ -39,9 +39,9 @@ class SnapshotSettings:
     unit: str = "word"
     variant: str = "paper"
     storage_dtype: str = "float16"
-    compression: str = "none"  # lzf saves ~1 % on float16 activations and writes 16x slower
+    compression: str = "none"  # float16 activations barely compress; filters write slower (results/bench/storage.tsv)
     token_budget: int = 4096  # padded tokens per forward batch
-    batch_cost: int = 48  # a forward batch's fixed cost in tokens (config snapshot.batch_cost)
+    batch_cost: int = 48  # a forward batch's fixed cost in tokens (config snapshot.batch_cost, docs/performance.md)
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
 
@@ -65,7 +65,7 @@ def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> l
     return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
 
 
-def batches(lengths: list[int], token_budget: int, batch_cost: int = 48) -> list[list[int]]:
+def batches(lengths: list[int], token_budget: int, batch_cost: int = SnapshotSettings.batch_cost) -> list[list[int]]:
     """Group indices into length buckets, longest first, at the least compute: the split of
     the sorted lengths into consecutive batches that minimises padded tokens plus
     `batch_cost` per batch (a batch's fixed cost, in tokens: per-layer Python, kernel
@@ -154,6 +154,17 @@ def _run_until(
             h.remove()
 
 
+def right_padded(loaded: LoadedModel, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids of a batch right-padded to its longest sequence with the tokenizer's pad id,
+    and the attention mask (on the CPU)."""
+    ids = torch.full((len(seqs), max(map(len, seqs))), loaded.tokenizer.pad_token_id or 0, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for b, seq in enumerate(seqs):
+        ids[b, : len(seq)] = torch.tensor(seq)
+        mask[b, : len(seq)] = 1
+    return ids, mask
+
+
 def _capture_batch(
     loaded: LoadedModel,
     sents: list[EncodedSentence],
@@ -164,13 +175,7 @@ def _capture_batch(
 ) -> None:
     """One forward pass over a right-padded batch; hooks copy the prefix rows of every
     analysed layer into `buffers` at row indices `dest[i]` of sentence i."""
-    width = max(len(s.input_ids) for s in sents)
-    pad_id = loaded.tokenizer.pad_token_id or 0
-    ids = torch.full((len(sents), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sents), width), dtype=torch.long)
-    for b, s in enumerate(sents):
-        ids[b, : len(s.input_ids)] = torch.tensor(s.input_ids)
-        mask[b, : len(s.input_ids)] = 1
+    ids, mask = right_padded(loaded, [s.input_ids for s in sents])
     b_idx = torch.tensor([b for b, s in enumerate(sents) for _ in s.positions], device=loaded.device)
     p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
     rows = np.concatenate(dest)

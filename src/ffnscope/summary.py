@@ -24,26 +24,14 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ffnscope.atomic import write_text
-from ffnscope.tables import read_tsv, write_tsv
+from ffnscope.schemas import MODEL_TABLES
+from ffnscope.shards import SUBLAYERS
+from ffnscope.sides import ENGLISH, is_english, lang_of, side_name
+from ffnscope.tables import read_tsv, table_frame, write_tsv
 
-TABLES = ("activation_frequency", "flatness", "representation_distance", "rank_correlation")
-SUBLAYERS = ("detector", "combinator")
 # §4.1: languages well represented in XGLM's training data vs. lesser represented ones.
-WELL_REPRESENTED = ("en", "de", "fr")
+WELL_REPRESENTED = (ENGLISH, "de", "fr")
 LESS_REPRESENTED = ("cs", "hi")
-SUMMARY_COLUMNS = [
-    "model",
-    "method",
-    "sublayer",
-    "n_layers",
-    "min_flatness_layer",
-    "min_flatness",
-    "distance_metric",
-    "min_distance_layer",
-    "min_distance",
-    "max_rank_correlation_layer",
-    "max_rank_correlation",
-]
 PAPER_LAYER_20 = 19  # §4.2 "near layer 20" (1-based) in the tables' numbering
 NEAR = 3  # layers either side of PAPER_LAYER_20 that count as "near"
 
@@ -107,10 +95,6 @@ def third_means(c: pd.Series) -> tuple[float, float, float]:
 
 def third_of(layer: int, layers: Sequence[int]) -> str:
     return ("early", "middle", "late")[[layer in part for part in thirds(layers)].index(True)]
-
-
-def lang_of(side: str) -> str:
-    return side.rpartition("/")[2]
 
 
 def depth_trend(c: pd.Series) -> float:
@@ -208,7 +192,8 @@ def flatness_minimum_near_layer_20(rows: pd.DataFrame) -> tuple[bool, str]:
 
 def flatness_minimum_shared(rows: pd.DataFrame) -> tuple[bool, str]:
     argmins = {
-        f"{t}/{lang}": int(curve(r, "flatness_mean").idxmin()) for (t, lang), r in rows.groupby(["testset", "lang"])
+        side_name(t, lang): int(curve(r, "flatness_mean").idxmin())
+        for (t, lang), r in rows.groupby(["testset", "lang"])
     }
     n_layers = rows["layer"].nunique()
     tolerance = max(1, round(0.1 * n_layers))
@@ -299,7 +284,7 @@ def peak_in(comparison: str, third: str) -> Callable[[pd.DataFrame], tuple[bool,
 def de_en_fr_pairs_correlate_more(rows: pd.DataFrame) -> tuple[bool, str]:
     rows = rank_rows(rows, "cross_language")
     langs = [{lang_of(a), lang_of(b)} for a, b in zip(rows["side_a"], rows["side_b"])]
-    close = np.array([pair <= {"de", "en", "fr"} for pair in langs])
+    close = np.array([pair <= set(WELL_REPRESENTED) for pair in langs])
     other = np.array([bool(pair & set(LESS_REPRESENTED)) for pair in langs])
     if not close.any() or not other.any():
         raise Skip("needs pairs among de/en/fr and pairs with cs or hi")
@@ -309,7 +294,9 @@ def de_en_fr_pairs_correlate_more(rows: pd.DataFrame) -> tuple[bool, str]:
 
 def parallel_detectors_early(rows: pd.DataFrame) -> tuple[bool, str]:
     rows = rank_rows(rows, "parallel")
-    rows = rows[[{lang_of(a), lang_of(b)} & {"de", "fr"} != set() for a, b in zip(rows["side_a"], rows["side_b"])]]
+    # the test sets of a well-represented language and English: de-en, fr-en
+    paired = {lang for lang in WELL_REPRESENTED if not is_english(lang)}
+    rows = rows[[{lang_of(a), lang_of(b)} & paired != set() for a, b in zip(rows["side_a"], rows["side_b"])]]
     if rows.empty:
         raise Skip("needs a de-en or fr-en test set")
     early, _, late = third_means(curve(rows, "rho"))
@@ -628,7 +615,7 @@ def summary_table(tables: Mapping[str, pd.DataFrame], models: Sequence[str] | No
                         "max_rank_correlation": r_value,
                     }
                 )
-    table = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    table = table_frame(rows, "summary")
     for column in ("min_flatness_layer", "min_distance_layer", "max_rank_correlation_layer"):
         table[column] = table[column].astype("Int64")
     return table
@@ -702,9 +689,9 @@ def load_tables(
     paths: Mapping[str, Sequence[str | Path]], methods: Sequence[str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Each named table, concatenated over its per-model files, keeping only `methods`."""
-    unknown = sorted(set(paths) - set(TABLES))
+    unknown = sorted(set(paths) - set(MODEL_TABLES))
     if unknown:
-        raise ValueError(f"unknown tables {unknown}; valid: {', '.join(TABLES)}")
+        raise ValueError(f"unknown tables {unknown}; valid: {', '.join(MODEL_TABLES)}")
     tables = {}
     for name, files in paths.items():
         if files:

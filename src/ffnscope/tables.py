@@ -2,11 +2,12 @@
 
 Per-layer jobs write small TSVs; one job per table gathers them, checks that every row is
 there once, and sorts them. Tables are tab-separated with floats written at full (round-trip)
-precision. Column lists here are the contract with the figures and the summary.
+precision. Their columns and keys are those of ffnscope.schemas.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,36 +15,11 @@ import pandas as pd
 from ffnscope.atomic import atomic_path
 from ffnscope.bootstrap import Bootstrap
 from ffnscope.metrics import SentenceStats
+from ffnscope.schemas import TABLES, TEXT_COLUMNS, Table
 from ffnscope.shards import SUBLAYERS
 
-STATS_KEYS = ["model", "method", "testset", "lang", "sublayer", "layer"]
-# One per-layer statistics row holds both tables' values; CIs carry the quantity in their name.
-ROW_COLUMNS = STATS_KEYS + [
-    "firing_rule",
-    "mean",
-    "std",
-    "frequency_ci_low",
-    "frequency_ci_high",
-    "n_prefixes",
-    "n_sentences",
-    "flatness",
-    "flatness_mean",
-    "flatness_ci_low",
-    "flatness_ci_high",
-    "flatness_mean_ci_low",
-    "flatness_mean_ci_high",
-]
-FREQUENCY_COLUMNS = STATS_KEYS + ["mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"]
-FLATNESS_COLUMNS = STATS_KEYS + [
-    "flatness",
-    "flatness_mean",
-    "ci_low",
-    "ci_high",
-    "mean_ci_low",
-    "mean_ci_high",
-    "n_prefixes",
-    "n_sentences",
-]
+# A per-layer statistics row (layer_stats) holds both tables' values; its CIs carry the
+# quantity in their name, the tables' do not.
 _FREQUENCY_NAMES = {"frequency_ci_low": "ci_low", "frequency_ci_high": "ci_high"}
 _FLATNESS_NAMES = {
     "flatness_ci_low": "ci_low",
@@ -51,30 +27,6 @@ _FLATNESS_NAMES = {
     "flatness_mean_ci_low": "mean_ci_low",
     "flatness_mean_ci_high": "mean_ci_high",
 }
-
-RANK_CORRELATION_KEYS = ["model", "method", "comparison", "side_a", "side_b", "sublayer", "layer", "pairing"]
-RANK_CORRELATION_COLUMNS = RANK_CORRELATION_KEYS + ["rho", "p_value", "ci_low", "ci_high", "n_sentences"]
-ENGLISH_OVERLAP_COLUMNS = ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"]
-
-_TEXT_COLUMNS = [
-    "model",
-    "testset",
-    "lang",
-    "sublayer",
-    "method",
-    "firing_rule",
-    "metric",
-    "src_lang",
-    "tgt_lang",
-    "pairing",
-    "comparison",
-    "side",
-    "side_a",
-    "side_b",
-    "model_a",
-    "model_b",
-    "scope",
-]
 
 
 def stats_row(
@@ -122,11 +74,17 @@ def read_tsv(path: str | Path) -> pd.DataFrame:
     """Read a table written by `write_tsv`: text columns stay text (a model named "7" is not a
     number), missing floats (NaN flatness, see metrics.row_flatness) stay NaN, and pandas'
     default float parser round-trips exactly."""
-    return pd.read_csv(path, sep="\t", dtype={c: str for c in _TEXT_COLUMNS})
+    return pd.read_csv(path, sep="\t", dtype={c: str for c in TEXT_COLUMNS})
 
 
-def gather(paths: list[str], columns: list[str], keys: list[str]) -> pd.DataFrame:
-    """Concatenate per-layer TSVs, check each key occurs once, sort by `keys`."""
+def table_frame(rows: Sequence[dict], name: str) -> pd.DataFrame:
+    """Rows (dicts) as a frame with the columns of table `name`, in schema order."""
+    return pd.DataFrame(rows, columns=list(TABLES[name].columns))
+
+
+def gather(paths: list[str], table: Table) -> pd.DataFrame:
+    """Concatenate per-layer TSVs into `table`: check each key occurs once, sort by the keys."""
+    columns, keys = list(table.columns), list(table.keys)
     if not paths:
         raise ValueError("no per-layer result files to gather")
     df = pd.concat([read_tsv(p) for p in paths], ignore_index=True)
@@ -145,9 +103,9 @@ def gather(paths: list[str], columns: list[str], keys: list[str]) -> pd.DataFram
 
 def aggregate(paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gather per-layer statistics TSVs into (activation_frequency, flatness) tables."""
-    df = gather(paths, ROW_COLUMNS, STATS_KEYS)
-    frequency = df.rename(columns=_FREQUENCY_NAMES)[FREQUENCY_COLUMNS]
-    flatness = df.rename(columns=_FLATNESS_NAMES)[FLATNESS_COLUMNS]
+    df = gather(paths, TABLES["layer_stats"])
+    frequency = df.rename(columns=_FREQUENCY_NAMES)[list(TABLES["activation_frequency"].columns)]
+    flatness = df.rename(columns=_FLATNESS_NAMES)[list(TABLES["flatness"].columns)]
     return frequency, flatness
 
 
@@ -157,5 +115,5 @@ def gather_tables(paths: list[str], names: list[str]) -> dict[str, pd.DataFrame]
     if sorted(names) == ["flatness", "frequency"]:
         return dict(zip(("frequency", "flatness"), aggregate(paths)))
     if names == ["rank_correlation"]:
-        return {"rank_correlation": gather(paths, RANK_CORRELATION_COLUMNS, RANK_CORRELATION_KEYS)}
+        return {"rank_correlation": gather(paths, TABLES["rank_correlation"])}
     raise ValueError(f"no gathered tables named {names}; valid: [frequency, flatness] or [rank_correlation]")

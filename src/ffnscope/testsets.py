@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .sides import ENGLISH, is_english
+
 
 class TestSetError(ValueError):
     """A test set file is malformed; the message names the file and line."""
@@ -121,10 +123,11 @@ def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> t
         raise ValueError(f"unknown distance.direction {direction!r}; valid: {', '.join(DIRECTIONS)}")
     if direction == "listed":
         return langs[0], langs[1]
-    if sorted(lang == "en" for lang in langs) != [False, True]:
+    if sorted(map(is_english, langs)) != [False, True]:
         raise ValueError(
-            f"distance.direction {direction!r} needs exactly one 'en' language in test set "
+            f"distance.direction {direction!r} needs exactly one {ENGLISH!r} language in test set "
             f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise"
         )
-    other = next(lang for lang in langs if lang != "en")
-    return (other, "en") if direction == "to_english" else ("en", other)
+    english = next(lang for lang in langs if is_english(lang))
+    other = next(lang for lang in langs if not is_english(lang))
+    return (other, english) if direction == "to_english" else (english, other)

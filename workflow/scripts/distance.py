@@ -1,6 +1,10 @@
 """Rule script: Algorithm 1 representation distance of one layer of one test set, both
 sublayers, every pairing of the method, with bootstrap CIs over sentence pairs."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 import pandas as pd
 import torch
 

@@ -1,5 +1,9 @@
 """Rule script: gather one model's per-layer representation distances into its table."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from ffnscope.distance import gather_distance_table
 from ffnscope.tables import write_tsv
 

@@ -1,5 +1,9 @@
 """Rule script: normalised activation heat maps of both sublayers of one shard."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from ffnscope.heatmaps import heatmap_file
 
 p = snakemake.params

@@ -1,5 +1,9 @@
 """Rule script: gather the benchmark files of every job into a table and a figure."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from pathlib import Path
 
 from ffnscope.jobstats import gather, per_rule, plot_job_resources

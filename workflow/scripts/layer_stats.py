@@ -1,6 +1,10 @@
 """Rule script: per-sentence statistics of both sublayers of one shard -> one statistics row
 per sublayer (bootstrap CIs over sentences) and the per-sentence activation sums."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 import pandas as pd
 
 from ffnscope.bootstrap import Bootstrap

@@ -1,5 +1,9 @@
 """Rule script: gather per-layer rows into one model's tables, one per named output."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from ffnscope.tables import gather_tables, write_tsv
 
 for name, table in gather_tables(list(snakemake.input), list(snakemake.output.keys())).items():

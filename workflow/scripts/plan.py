@@ -1,5 +1,9 @@
 """Rule script: estimate the configured run's snapshot hours and disk, print and save them."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from ffnscope.plan import measured_costs, plan_table
 from ffnscope.tables import write_tsv
 

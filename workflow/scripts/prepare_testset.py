@@ -1,11 +1,14 @@
 """Rule script: align-check, clean and sample one parallel test set."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 import logging
 
 from ffnscope.atomic import write_text
 from ffnscope.testsets import sample_testset
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 langs = snakemake.params.langs
 sample = sample_testset(dict(zip(langs, snakemake.input)), snakemake.params.n_sentences, snakemake.params.seed)
 for lang, path in zip(langs, snakemake.output.sentences):

@@ -1,11 +1,14 @@
 """Rule script: Spearman rank correlations of one layer between sides, both sublayers."""
 
-import pandas as pd
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
 
 from ffnscope.bootstrap import Bootstrap
-from ffnscope.rankcorr import load_sentence_sums, plan_comparisons, rank_correlations, side_name
+from ffnscope.rankcorr import load_sentence_sums, plan_comparisons, rank_correlations
 from ffnscope.shards import SUBLAYERS
-from ffnscope.tables import RANK_CORRELATION_COLUMNS, write_tsv
+from ffnscope.sides import side_name
+from ffnscope.tables import table_frame, write_tsv
 
 p, w = snakemake.params, snakemake.wildcards
 plan = plan_comparisons([tuple(s) for s in p.sides], dict(p.language_sides))
@@ -18,4 +21,4 @@ for sublayer in SUBLAYERS:
         {**r, "model": w.model, "method": w.method, "sublayer": sublayer, "layer": int(w.layer)}
         for r in rank_correlations(sums, plan, boot)
     ]
-write_tsv(pd.DataFrame(rows, columns=RANK_CORRELATION_COLUMNS), snakemake.output[0])
+write_tsv(table_frame(rows, "rank_correlation"), snakemake.output[0])

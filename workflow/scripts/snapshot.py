@@ -1,5 +1,9 @@
 """Rule script: capture one (model, test set, language) snapshot into per-layer shards."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 import logging
 import signal
 import sys
@@ -13,7 +17,6 @@ from ffnscope.snapshot import SnapshotSettings, check_layers, config_hash, shard
 # scancel / preemption send SIGTERM: exit through Python so the shard writer removes its
 # temporary files instead of leaving gigabytes of hidden partial shards behind
 signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
@@ -53,8 +56,7 @@ attrs = shard_attributes(
     ),
 )
 started = time.perf_counter()
-with open(snakemake.log[0], "a") as progress:
-    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, progress)
+n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, sys.stderr)
 logging.info(
     "%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s",
     len(sentences),

@@ -1,5 +1,9 @@
 """Rule script: findings table and the paper's claims checked on this run's tables."""
 
+from ffnscope.joblog import log_to
+
+log_to(snakemake.log[0])
+
 from ffnscope.summary import load_tables, write_summary
 
 p = snakemake.params

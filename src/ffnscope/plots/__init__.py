@@ -1,5 +1,6 @@
 """The paper's figures, one `make_*_figure` function per kind, each returning a matplotlib
-`Figure` that `save_figure` writes (atomically) to PNG/PDF/SVG paths.
+`Figure` that `save_figure` writes (atomically) to PNG/PDF/SVG paths. `draw_figure` draws a
+figure of the registry (ffnscope.figures.FIGURES) with the function its entry names.
 
     figs 2/3    make_activation_frequency_figure(activation_frequency table, sublayer)
     figs 4/6    make_flatness_figure(flatness table, sublayer)
@@ -11,6 +12,7 @@
     fig 16      make_overlap_figure(english_overlap table)
 """
 
+from ffnscope.plots.draw import draw_figure
 from ffnscope.plots.heatmaps import (
     HeatmapPanel,
     make_activation_heatmap_figure,
@@ -28,6 +30,7 @@ from ffnscope.plots.lines import (
 
 __all__ = [
     "HeatmapPanel",
+    "draw_figure",
     "make_activation_frequency_figure",
     "make_activation_heatmap_figure",
     "make_activation_profile_figure",

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from ffnscope.plots.layout import notice_figure, panel_grid, single_value
 from ffnscope.plots.lines import NEEDS_TWO_ENGLISH_SIDES, require_columns
+from ffnscope.sides import Side
 
 IMAGE_MAX_PIXELS = (480, 480)  # (prefixes, neurons) per heat-map panel: about its size in pixels at 150 dpi
 PROFILE_MAX_PREFIXES = 400  # prefixes drawn per fig-8 panel
@@ -275,7 +276,7 @@ def make_overlap_figure(df: pd.DataFrame) -> Figure:
     for ax, scope in zip(axes, scopes):
         sides, shared, jaccard = overlap_matrix(df[df["scope"] == scope])
         image = ax.imshow(jaccard, cmap="Blues", norm=norm)
-        names = [s.rpartition("/")[0] for s in sides]
+        names = [Side.parse(s).testset for s in sides]
         ax.set_xticks(range(len(sides)), names, rotation=30, ha="right")
         ax.set_yticks(range(len(sides)), names)
         for (i, j), count in np.ndenumerate(shared):

@@ -26,6 +26,7 @@ from ffnscope.plots.layout import (
     series_styles,
     single_value,
 )
+from ffnscope.sides import pair_label, side_name
 
 FLATNESS_LABELS = {
     "flatness": "Activation flatness A (eq. 1)",
@@ -50,8 +51,9 @@ NEEDS_TWO_ENGLISH_SIDES = (
 )
 
 
-def side_label(testset: str, lang: str) -> str:
-    return f"{testset}/{lang}"
+def side_column(df: pd.DataFrame, lang_column: str) -> list[str]:
+    """The side name of every row, from its test set and the language in `lang_column`."""
+    return [side_name(t, lang) for t, lang in zip(df["testset"], df[lang_column])]
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], table: str) -> None:
@@ -63,7 +65,7 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], table: str) -> Non
 def select(df: pd.DataFrame, sublayer: str, sides: Sequence[str] | None = None) -> pd.DataFrame:
     """Rows of one sublayer (and of `sides`, if given and non-empty) with a `side` column."""
     df = df[df["sublayer"] == sublayer]
-    df = df.assign(side=[side_label(t, lang) for t, lang in zip(df["testset"], df["lang"])])
+    df = df.assign(side=side_column(df, "lang"))
     if sides:
         missing = [s for s in sides if s not in set(df["side"])]
         if missing:
@@ -75,15 +77,9 @@ def select(df: pd.DataFrame, sublayer: str, sides: Sequence[str] | None = None) 
 
 
 def pair_labels(pairs: Sequence[tuple[str, str]], joiner: str) -> dict[tuple[str, str], str]:
-    """Short legend labels for pairs of sides: the languages ("de vs en"), or the test sets
-    where both sides have the same language (English vs English); the full side names if the
+    """Short legend labels for pairs of sides (`sides.pair_label`); the full side names if the
     short labels would not tell every pair apart."""
-
-    def short(a: str, b: str) -> tuple[str, str]:
-        (ta, _, la), (tb, _, lb) = a.rpartition("/"), b.rpartition("/")
-        return (ta, tb) if la == lb else (la, lb)
-
-    labels = {p: joiner.join(short(*p)) for p in pairs}
+    labels = {p: pair_label(*p, joiner) for p in pairs}
     if len(set(labels.values())) < len(labels):
         labels = {p: joiner.join(p) for p in pairs}
     return labels
@@ -192,7 +188,7 @@ def make_distance_figure(df: pd.DataFrame, sublayer: str, *, metric: str | None 
             + (f" and metric {metric!r}" if metric is not None else "")
         )
     metric = single_value(df, "metric")
-    pairs = list(zip(side_label_column(df, "src_lang"), side_label_column(df, "tgt_lang")))
+    pairs = list(zip(side_column(df, "src_lang"), side_column(df, "tgt_lang")))
     labels = pair_labels(list(dict.fromkeys(pairs)), " \u2192 ")
     df = df.assign(pair=[labels[p] for p in pairs])
     fig = draw_layer_lines(
@@ -208,10 +204,6 @@ def make_distance_figure(df: pd.DataFrame, sublayer: str, *, metric: str | None 
         f"method: {single_value(df, 'method')}; lower = more similar across languages"
     )
     return fig
-
-
-def side_label_column(df: pd.DataFrame, lang_column: str) -> list[str]:
-    return [side_label(t, lang) for t, lang in zip(df["testset"], df[lang_column])]
 
 
 def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison: str) -> Figure:

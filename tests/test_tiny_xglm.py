@@ -4,7 +4,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ffnscope.testing import DEFAULT_CORPUS, build_tiny_xglm, train_sentencepiece, xglm_tokenizer_from_spm
+from tiny_xglm import DEFAULT_CORPUS, build_tiny_xglm, train_sentencepiece, xglm_tokenizer_from_spm
 
 SENTENCES = ["Die Katze schläft.", "बिल्ली गर्म खिड़की पर सो रही है।", "The train was late again."]
 

@@ -1,4 +1,4 @@
-"""Tiny offline models for the test suite (no model hub needed).
+"""The tiny offline model of the test suite and the benchmark (no model hub needed).
 
 `build_tiny_xglm` trains a sentencepiece unigram model on a small multilingual corpus, wraps it
 in an `XGLMTokenizer` and pairs it with a randomly initialised 4-layer `XGLMForCausalLM`; the
@@ -13,9 +13,9 @@ holding only a sentencepiece model silently yield an 11-token vocabulary (4 spec
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
+
+from ffnscope.atomic import atomic_path
 
 # English, German, Czech, French and Hindi (Devanagari), eight short sentences each.
 DEFAULT_CORPUS: list[str] = [
@@ -131,8 +131,7 @@ def build_tiny_xglm(
 ) -> Path:
     """Build and save a tiny random XGLM causal LM with a sentencepiece tokenizer trained on
     `corpus` (default `DEFAULT_CORPUS`). Deterministic for a given (corpus, seed, vocab_size);
-    takes a second or two. The directory is written to a temporary sibling and renamed into
-    place. Returns `out_dir`."""
+    takes a second or two. Written atomically (`atomic_path`). Returns `out_dir`."""
     import torch
     from transformers import XGLMConfig, XGLMForCausalLM
 
@@ -148,17 +147,7 @@ def build_tiny_xglm(
         model = XGLMForCausalLM(config)
     model.eval()
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
+    with atomic_path(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return out_dir

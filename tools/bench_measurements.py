@@ -1,8 +1,8 @@
 """Measurements behind `tools/benchmark.py`: snapshot extraction four ways, shard storage, and
 metric jobs on synthetic shards.
 
-Every measurement runs in a process of its own (`python -m ffnscope.bench SPEC.json`, the
-result is the last line of stdout, as JSON), so its peak RSS is its own and not inherited
+Every measurement runs in a process of its own (`python tools/bench_measurements.py SPEC.json`,
+the result is the last line of stdout, as JSON), so its peak RSS is its own and not inherited
 from an earlier measurement. Extraction ways, all capturing the same rows (detector and
 combinator at every word prefix, every layer, float16 in memory):
 
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .metrics import gelu
-from .models import LoadedModel, load_model
-from .prefixes import EncodedSentence
-from .shards import SUBLAYERS, ShardSet, read_dataset
-from .snapshot import SnapshotSettings, encode_all, ffn_dims, shard_attributes, snapshot
+from ffnscope.metrics import gelu
+from ffnscope.models import LoadedModel, load_model
+from ffnscope.prefixes import EncodedSentence
+from ffnscope.shards import SUBLAYERS, ShardSet, iter_chunks, read_dataset
+from ffnscope.snapshot import SnapshotSettings, encode_all, ffn_dims, right_padded, shard_attributes, snapshot
 
 WAYS = ("per_prefix", "snapshot", "snapshot_pre", "transformer_lens", "bare_forward")
 NAIVE_BATCH = 16  # sentences per batch of the bare forward pass, in corpus order
@@ -51,16 +51,6 @@ def decoder_params(loaded: LoadedModel) -> int:
 
 def _row_buffers(dims: dict[str, int], layers: list[int], n_rows: int) -> dict[int, dict[str, np.ndarray]]:
     return {layer: {name: np.empty((n_rows, dims[name]), np.float16) for name in SUBLAYERS} for layer in layers}
-
-
-def _right_padded(loaded: LoadedModel, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(map(len, seqs))
-    ids = torch.full((len(seqs), width), loaded.tokenizer.pad_token_id or 0, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for b, seq in enumerate(seqs):
-        ids[b, : len(seq)] = torch.tensor(seq)
-        mask[b, : len(seq)] = 1
-    return ids.to(loaded.device), mask.to(loaded.device)
 
 
 @torch.inference_mode()
@@ -94,10 +84,10 @@ def per_prefix(loaded: LoadedModel, encoded: list[EncodedSentence], layers: list
 @torch.inference_mode()
 def bare_forward(loaded: LoadedModel, encoded: list[EncodedSentence]) -> None:
     """The floor: decoder stack only, no hooks, batches of NAIVE_BATCH sentences in corpus
-    order right-padded to their longest sentence."""
+    order, right-padded as the snapshot pads its batches."""
     for start in range(0, len(encoded), NAIVE_BATCH):
-        ids, mask = _right_padded(loaded, [e.input_ids for e in encoded[start : start + NAIVE_BATCH]])
-        loaded.base(input_ids=ids, attention_mask=mask, use_cache=False)
+        ids, mask = right_padded(loaded, [e.input_ids for e in encoded[start : start + NAIVE_BATCH]])
+        loaded.base(input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device), use_cache=False)
 
 
 def boot_transformer_lens(loaded: LoadedModel, model_dir: str):
@@ -234,8 +224,6 @@ def max_rel_error(rows: dict[str, np.ndarray], shard: str | Path) -> float:
 def storage(spec: dict) -> dict:
     """Write the rows of `spec["source"]` (a list of shards, stacked) with one compression
     through `ShardSet` (the snapshot's writer) and read them back chunk-wise."""
-    from .shards import iter_chunks
-
     data = {name: np.concatenate([read_dataset(p, name) for p in spec["source"]]) for name in SUBLAYERS}
     n = len(data["detector"])
     path = Path(spec["out_dir"]) / f"storage-{spec['compression']}.h5"
@@ -297,16 +285,14 @@ def _metric_call(job: str, method: str, src: str, tgt: str, settings: dict):
     """The job as a no-argument call (its module imported here, outside the timing), with the
     workflow's settings (`settings`: chunk_rows, metric, block_sentences, block_rows,
     max_prefixes, batch_prefixes from the config)."""
-    from .shards import iter_chunks
-
     if job == "layer_statistics":
-        from .metrics import shard_statistics
+        from ffnscope.metrics import shard_statistics
 
         return lambda: [
             shard_statistics(src, sublayer, method, "> 0", settings["chunk_rows"]) for sublayer in SUBLAYERS
         ]
     if job == "representation_distance":
-        from .distance import layer_distances
+        from ffnscope.distance import layer_distances
 
         return lambda: [
             layer_distances(
@@ -322,7 +308,7 @@ def _metric_call(job: str, method: str, src: str, tgt: str, settings: dict):
             for sublayer in SUBLAYERS
         ]
     if job == "rsa_layer":
-        from .rsa import layer_rdm_file
+        from ffnscope.rsa import layer_rdm_file
 
         out = Path(src).with_suffix(".rdm.h5")
         return lambda: (

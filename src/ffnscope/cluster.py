@@ -1,0 +1,72 @@
+"""What each workflow job asks of the cluster, read by the SLURM profile (slurm/).
+
+Partition, account and GPU model come from config `cluster`, never from rule files. Memory
+(`mem_mb`) and time (`runtime`, minutes) are Snakemake resource callables multiplied by
+`attempt`, so a job that failed (out of memory, timeout) is retried (`--retries`) with more of
+both.
+
+Free of heavy imports: the workflow uses it while parsing the Snakefile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Resources = dict[str, Any]
+
+
+def account(cluster: Mapping[str, Any]) -> Resources:
+    return {"slurm_account": cluster["account"]} if cluster["account"] else {}
+
+
+def scaled_by_model_size(size_gb: Callable[[Any], float]) -> Resources:
+    """Memory and time of a job that holds a float32 copy of a model of `size_gb(wildcards)`
+    GB (loading it, or building it): both grow with the model."""
+    return {
+        "mem_mb": lambda wildcards, attempt: int((4000 + 3000 * size_gb(wildcards)) * attempt),
+        "runtime": lambda wildcards, attempt: int((30 + 20 * size_gb(wildcards)) * attempt),
+    }
+
+
+def gpu_job_resources(cluster: Mapping[str, Any], size_gb: float) -> Resources:
+    """One GPU (of `cluster.gpu_model` when set) on the GPU partition for a snapshot of a model
+    of `size_gb` GB: host memory holds a copy of the weights while loading plus the capture
+    buffers."""
+    gpu_model = {"gpu_model": cluster["gpu_model"]} if cluster["gpu_model"] else {}
+    return {
+        "gpu": 1,
+        **gpu_model,
+        "slurm_partition": cluster["gpu_partition"],
+        **scaled_by_model_size(lambda wildcards: size_gb),
+        **account(cluster),
+    }
+
+
+def model_build_resources(cluster: Mapping[str, Any], size_gb: Callable[[Any], float]) -> Resources:
+    """A CPU job that builds a model directory (random init): memory and time scale with the
+    model's size, as for its snapshot jobs."""
+    return {
+        "slurm_partition": cluster["cpu_partition"],
+        **scaled_by_model_size(size_gb),
+        **account(cluster),
+    }
+
+
+def cpu_job_resources(
+    cluster: Mapping[str, Any],
+    base_mem_mb: float = 1000,
+    mem_mb_per_input_mb: float = 2,
+    base_minutes: float = 15,
+    minutes_per_input_gb: float = 10,
+) -> Resources:
+    """A job on the CPU partition that reads its input (shards) once: memory and time grow with
+    the input's size on disk on top of a fixed part (interpreter, one chunk of rows)."""
+    return {
+        "slurm_partition": cluster["cpu_partition"],
+        "mem_mb": lambda wildcards, input, attempt: int((base_mem_mb + mem_mb_per_input_mb * input.size_mb) * attempt),
+        "runtime": lambda wildcards, input, attempt: int(
+            (base_minutes + minutes_per_input_gb * input.size_mb / 1024) * attempt
+        ),
+        **account(cluster),
+    }

@@ -1,0 +1,43 @@
+"""Cluster resources of the workflow's jobs: values for given inputs and retry attempts."""
+
+from types import SimpleNamespace
+
+from ffnscope.cluster import cpu_job_resources, gpu_job_resources, model_build_resources
+
+SITE = {"cpu_partition": "cpu", "gpu_partition": "gpu", "account": "", "gpu_model": ""}
+WILDCARDS = SimpleNamespace(model="m")
+
+
+def test_cpu_job_grows_with_input_and_attempt():
+    res = cpu_job_resources(SITE)
+    assert res["slurm_partition"] == "cpu" and "slurm_account" not in res
+    two_gb = SimpleNamespace(size_mb=2048)
+    assert res["mem_mb"](WILDCARDS, two_gb, 1) == 1000 + 2 * 2048
+    assert res["runtime"](WILDCARDS, two_gb, 1) == 15 + 20
+    assert res["mem_mb"](WILDCARDS, two_gb, 2) == 2 * 5096 and res["runtime"](WILDCARDS, two_gb, 3) == 3 * 35
+
+
+def test_cpu_job_fixed_memory():
+    res = cpu_job_resources(SITE, base_mem_mb=3000, mem_mb_per_input_mb=0)
+    small = SimpleNamespace(size_mb=0.5)
+    assert res["mem_mb"](WILDCARDS, small, 1) == 3000
+    assert res["mem_mb"](WILDCARDS, SimpleNamespace(size_mb=10_000), 1) == 3000
+    assert res["runtime"](WILDCARDS, small, 1) == 15  # 15 + 10 * 0.5 / 1024, truncated
+
+
+def test_gpu_job_scales_with_model_size():
+    res = gpu_job_resources({**SITE, "gpu_model": "a100", "account": "lab"}, size_gb=2.5)
+    assert res["gpu"] == 1 and res["gpu_model"] == "a100"
+    assert res["slurm_partition"] == "gpu" and res["slurm_account"] == "lab"
+    assert res["mem_mb"](WILDCARDS, 1) == 4000 + 7500 and res["runtime"](WILDCARDS, 1) == 30 + 50
+    assert res["mem_mb"](WILDCARDS, 2) == 23000 and res["runtime"](WILDCARDS, 2) == 160
+    assert "gpu_model" not in gpu_job_resources(SITE, size_gb=1.0)
+
+
+def test_model_build_reads_the_size_of_the_wildcard_model():
+    sizes = {"small": 0.5, "large": 4.0}
+    res = model_build_resources(SITE, lambda wildcards: sizes[wildcards.model])
+    assert res["slurm_partition"] == "cpu" and "gpu" not in res
+    assert res["mem_mb"](SimpleNamespace(model="small"), 1) == 5500
+    assert res["mem_mb"](SimpleNamespace(model="large"), 1) == 16000
+    assert res["runtime"](SimpleNamespace(model="large"), 2) == 2 * 110
