@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-import ffnscope.plots
 from ffnscope.figures import HEATMAPS, Figure
 from ffnscope.plots.heatmaps import HeatmapPanel
 from ffnscope.tables import read_tsv
+
+
+def draw_function(figure: Figure) -> Callable[..., MplFigure]:
+    """The function that draws `figure`: its `draw`, "module.function" of ffnscope.plots."""
+    module, _, name = figure.draw.rpartition(".")
+    return getattr(import_module(f"ffnscope.plots.{module}"), name)
 
 
 def draw_figure(
@@ -27,7 +33,7 @@ def draw_figure(
     side and layer of each, in input order) or tables, concatenated, of which only the
     method's rows are drawn unless the figure is method-independent. The figure's `draw`
     function gets its sublayer (where it is about one), fixed options and config settings."""
-    draw = getattr(ffnscope.plots, figure.draw)
+    draw = draw_function(figure)
     if figure.table == HEATMAPS:
         if len(panels) != len(inputs):
             raise ValueError(f"{figure.id}: {len(inputs)} heat-map files for {len(panels)} panels")
