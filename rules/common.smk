@@ -7,10 +7,18 @@ from dataclasses import dataclass
 
 from snakemake.utils import validate
 
+from ffnscope.sides import side_languages
+
 validate(config, schema="../config/schema.yaml")
 
 TESTSETS = {t["name"]: t for t in config["testsets"]}
 SIDES = [(t, lang) for t in TESTSETS for lang in TESTSETS[t]["langs"]]
+# code -> the BCP-47 tag of its normalised language (ffnscope.sides), config `languages` applied:
+# how every analysis reads the codes (an unknown code fails here, naming its test set)
+LANGUAGES = {
+    code: language.tag
+    for code, language in side_languages({t: s["langs"] for t, s in TESTSETS.items()}, config["languages"]).items()
+}
 # Every analysis runs once per method; outputs of the methods live side by side.
 METHODS = list(dict.fromkeys(config["metrics"]["methods"]))
 SNAP = config["snapshot"]
@@ -88,6 +96,8 @@ wildcard_constraints:
     layer=r"\d+",
     method=names_regex(METHODS),
     lang=r"[A-Za-z0-9_-]+",
+    src=r"[A-Za-z0-9_-]+",
+    tgt=r"[A-Za-z0-9_-]+",
 
 
 def layer_tag(layer):
@@ -104,6 +114,11 @@ def testset_source(testset, lang):
 
 def sentences_path(testset, lang):
     return f"results/testsets/{testset}/{lang}.txt"
+
+
+def eligibility_path(testset):
+    """Per side of a test set, its source lines with too few words for a prefix."""
+    return f"results/testsets/{testset}/eligibility.tsv"
 
 
 def model_input(model):
@@ -125,8 +140,8 @@ def sentence_sums_path(model, method, testset, lang, layer):
     return f"results/metrics/{model}/{method}/{testset}/{lang}/layer{layer_tag(layer)}.npz"
 
 
-def distance_layer_path(model, method, testset, layer):
-    return f"results/metrics/{model}/{method}/distance/{testset}/layer{layer_tag(layer)}.tsv"
+def distance_layer_path(model, method, testset, src, tgt, layer):
+    return f"results/metrics/{model}/{method}/distance/{testset}/{src}/{tgt}/layer{layer_tag(layer)}.tsv"
 
 
 def rank_correlation_layer_path(model, method, layer):
@@ -154,4 +169,4 @@ def run_table_path(table):
 def all_tables():
     """Every table of the run, as the rule files that write them list them; the figures and
     the summary are drawn from these."""
-    return METRIC_TABLES + DISTANCE_TABLES + RANK_CORRELATION_TABLES + RSA_TABLES
+    return SIDES_TABLES + METRIC_TABLES + DISTANCE_TABLES + RANK_CORRELATION_TABLES + RSA_TABLES

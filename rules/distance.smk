@@ -1,16 +1,24 @@
 # Representation distance, Algorithm 1 (§4.2, figs 9, 10): one CPU job per (model, method,
-# test set, layer) computes both sublayers and every pairing the method supports (paper:
-# parallel and the shuffled control; authors_code: pooled, parallel only) with bootstrap CIs
-# over sentence pairs; one job per model gathers the rows into its table.
+# test set, source and target side, layer) computes both sublayers and every pairing the method
+# supports (paper: parallel and the shuffled control; authors_code: pooled, parallel only) with
+# bootstrap CIs over sentence pairs; one job per model gathers the rows into its table.
 from ffnscope.cluster import cpu_job_resources
-from ffnscope.testsets import pair_languages
+from ffnscope.sides import distance_pairs
 
 DISTANCE = config["distance"]
-# test set -> (source, target) language under `distance.direction`
-DISTANCE_LANGUAGES = {t: pair_languages(spec["langs"], DISTANCE["direction"], t) for t, spec in TESTSETS.items()}
-# model -> its distance rows: every method, test set and analysed layer
+# test set -> its (source, target) codes: distance.pairs, else by distance.direction
+DISTANCE_PAIRS = distance_pairs(
+    {t: spec["langs"] for t, spec in TESTSETS.items()}, DISTANCE["direction"], DISTANCE["pairs"], LANGUAGES
+)
+# model -> its distance rows: every method, pair of sides and analysed layer
 DISTANCE_FILES = {
-    m: [distance_layer_path(m, method, t, layer) for method in METHODS for t in TESTSETS for layer in spec.layers]
+    m: [
+        distance_layer_path(m, method, t, src, tgt, layer)
+        for method in METHODS
+        for t, pairs in DISTANCE_PAIRS.items()
+        for src, tgt in pairs
+        for layer in spec.layers
+    ]
     for m, spec in MODELS.items()
 }
 # every table of this file
@@ -19,21 +27,20 @@ DISTANCE_TABLES = [table_path(m, "representation_distance") for m in MODELS]
 
 rule distance_layer:
     input:
-        src=lambda w: shard_path(w.model, w.testset, DISTANCE_LANGUAGES[w.testset][0], w.layer),
-        tgt=lambda w: shard_path(w.model, w.testset, DISTANCE_LANGUAGES[w.testset][1], w.layer),
+        src=shard_path("{model}", "{testset}", "{src}", "{layer}"),
+        tgt=shard_path("{model}", "{testset}", "{tgt}", "{layer}"),
     output:
-        distance_layer_path("{model}", "{method}", "{testset}", "{layer}"),
+        distance_layer_path("{model}", "{method}", "{testset}", "{src}", "{tgt}", "{layer}"),
     log:
-        "logs/distance/{model}/{method}/{testset}_layer{layer}.log",
+        "logs/distance/{model}/{method}/{testset}/{src}/{tgt}/layer{layer}.log",
     benchmark:
-        "benchmarks/distance_layer/{model}/{method}/{testset}_layer{layer}.tsv"
+        "benchmarks/distance_layer/{model}/{method}/{testset}/{src}/{tgt}/layer{layer}.tsv"
     conda:
         "../envs/analysis.yaml"
     threads: 2
     resources:
         **cpu_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0),
     params:
-        languages=lambda w: DISTANCE_LANGUAGES[w.testset],
         metric=DISTANCE["metric"],
         seed=DISTANCE["seed"],
         block_sentences=DISTANCE["block_sentences"],
@@ -53,5 +60,7 @@ rule distance_table:
     localrule: True
     conda:
         "../envs/analysis.yaml"
+    params:
+        languages=LANGUAGES,
     script:
         "../workflow/scripts/distance_table.py"

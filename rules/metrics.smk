@@ -47,5 +47,7 @@ rule metric_tables:
     localrule: True
     conda:
         "../envs/analysis.yaml"
+    params:
+        languages=LANGUAGES,
     script:
         "../workflow/scripts/metric_tables.py"

@@ -4,7 +4,7 @@
 from ffnscope.cluster import cpu_job_resources
 from ffnscope.sides import english_sides
 
-ENGLISH_SIDES = english_sides(SIDES)
+ENGLISH_SIDES = english_sides(SIDES, LANGUAGES)
 # model -> its rank correlation rows: every method and analysed layer
 RANK_CORRELATION_FILES = {
     m: [rank_correlation_layer_path(m, method, layer) for method in METHODS for layer in spec.layers]
@@ -31,6 +31,7 @@ rule rank_correlation_layer:
     params:
         sides=SIDES,
         language_sides=config["rank_correlation"]["language_sides"],
+        languages=LANGUAGES,
         bootstrap=config["bootstrap"],
     script:
         "../workflow/scripts/rank_correlation.py"
@@ -46,6 +47,8 @@ rule rank_correlation_table:
     localrule: True
     conda:
         "../envs/analysis.yaml"
+    params:
+        languages=LANGUAGES,
     script:
         "../workflow/scripts/metric_tables.py"
 

@@ -1,12 +1,16 @@
 # Test sets: (download ->) alignment check, §3.1 cleaning, seeded sampling.
-# One rule per test set, because its two sides are written by one job. Both are light and
-# the download needs the internet, which compute nodes often lack: they run locally.
+# One rule per test set, because all its sides (two or more) are written by one job. Both are
+# light and the download needs the internet, which compute nodes often lack: they run locally.
 
 
 for _ts in TESTSETS.values():
-    _src, _ref = _ts["langs"]
-
     if config["data"]["source"] == "sacrebleu":
+        if len(_ts["langs"]) != 2:
+            raise ValueError(
+                f"config testsets[name={_ts['name']}]: data.source sacrebleu downloads language pairs; "
+                f"langs {_ts['langs']} has {len(_ts['langs'])} (use data.source local for N-way test sets)"
+            )
+        _src, _ref = _ts["langs"]
 
         rule:
             """Online only: fetch one test set's source and reference sides with sacrebleu."""
@@ -29,7 +33,7 @@ for _ts in TESTSETS.values():
                 " && mv {output.src}.tmp {output.src} && mv {output.ref}.tmp {output.ref}) 2> {log}"
 
     rule:
-        """Check the two sides are aligned, clean them (§3.1) and sample the same lines."""
+        """Check the sides are aligned, clean them (§3.1) and sample the same lines of each."""
         name:
             f"prepare_{rule_id(_ts['name'])}"
         input:
@@ -37,6 +41,7 @@ for _ts in TESTSETS.values():
         output:
             sentences=[sentences_path(_ts["name"], lang) for lang in _ts["langs"]],
             lines=f"results/testsets/{_ts['name']}/line_numbers.txt",
+            eligibility=eligibility_path(_ts["name"]),
         log:
             f"logs/prepare_testset/{_ts['name']}.log",
         localrule: True
@@ -46,5 +51,7 @@ for _ts in TESTSETS.values():
             langs=_ts["langs"],
             n_sentences=config["sampling"]["n_sentences"],
             seed=config["sampling"]["seed"],
+            # sampled lines have the words a prefix needs on every side
+            prefixes=config["prefixes"],
         script:
             "../workflow/scripts/prepare_testset.py"

@@ -18,7 +18,6 @@ from ffnscope.distance import (
 from ffnscope.metrics import gelu
 from ffnscope.shards import ShardSet, read_rows
 from ffnscope.tables import write_tsv
-from ffnscope.testsets import pair_languages
 
 F32 = 1e-6  # the nearest row's distance is computed in float32, as rows are stored
 
@@ -198,17 +197,6 @@ def test_read_rows_any_order_with_repeats(tmp_path):
         assert read_rows(f["x"], np.array([], dtype=int)).shape == (0, 2)
 
 
-def test_pair_languages():
-    assert pair_languages(["de", "en"], "to_english") == ("de", "en")
-    assert pair_languages(["en", "hi"], "to_english") == ("hi", "en")
-    assert pair_languages(["de", "en"], "from_english") == ("en", "de")
-    assert pair_languages(["de", "fr"], "listed") == ("de", "fr")
-    with pytest.raises(ValueError, match="exactly one 'en' language in test set 'x'.*'listed'"):
-        pair_languages(["de", "fr"], "to_english", "x")
-    with pytest.raises(ValueError, match="unknown distance.direction 'up'"):
-        pair_languages(["de", "en"], "up")
-
-
 # --- the authors' pooled variant -----------------------------------------------------------------
 
 
@@ -288,8 +276,8 @@ def test_gather_table_sorts_and_rejects_duplicates(tmp_path):
         method="paper",
         metric="euclidean",
         testset="t",
-        src_lang="de",
-        tgt_lang="en",
+        src_lang="zho_Hans",
+        tgt_lang="xx",
         sublayer="detector",
         pairing="parallel",
     )
@@ -297,7 +285,7 @@ def test_gather_table_sorts_and_rejects_duplicates(tmp_path):
     rows = [dist.distance_row(result, Bootstrap(n_resamples=10), **keys, layer=layer) for layer in (1, 0)]
     write_tsv(pd.DataFrame(rows[:1]), tmp_path / "a.tsv")
     write_tsv(pd.DataFrame(rows[1:]), tmp_path / "b.tsv")
-    table = gather_distance_table([tmp_path / "a.tsv", tmp_path / "b.tsv"])
+    table = gather_distance_table([tmp_path / "a.tsv", tmp_path / "b.tsv"], {"xx": "en-Latn"})
     assert list(table.columns) == [
         "model",
         "method",
@@ -314,6 +302,13 @@ def test_gather_table_sorts_and_rejects_duplicates(tmp_path):
         "ci_high",
         "n_pairs",
         "n_prefixes",
+        "src_language",
+        "src_script",
+        "tgt_language",
+        "tgt_script",
+    ]
+    assert table[["src_language", "src_script", "tgt_language", "tgt_script"]].drop_duplicates().values.tolist() == [
+        ["zh", "Hans", "en", "Latn"]
     ]
     assert table["layer"].tolist() == [0, 1]
     assert table.loc[0, ["distance", "distance_mean", "n_pairs", "n_prefixes"]].tolist() == [3.0, 0.75, 2, 4]

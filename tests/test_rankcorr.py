@@ -58,6 +58,42 @@ def test_plan_comparisons():
         plan_comparisons(WMT, {"en": "wmt14-fr-en"})
 
 
+def test_plan_comparisons_n_way_and_normalised_languages():
+    sides = [
+        ("flores", "eng_Latn"),
+        ("flores", "deu_Latn"),
+        ("flores", "hin_Deva"),
+        ("wmt14-de-en", "de"),
+        ("wmt14-de-en", "en"),
+    ]
+    c = lambda kind, a, b: Comparison(kind, a, b)  # noqa: E731
+    # de and deu_Latn are one language, as are en and eng_Latn: one side each in cross_language
+    # (the first test set's); the English sides of both test sets are intra_english; every
+    # pair of sides of a test set is parallel, in listed order
+    assert plan_comparisons(sides) == [
+        c("cross_language", "flores/deu_Latn", "flores/eng_Latn"),
+        c("cross_language", "flores/deu_Latn", "flores/hin_Deva"),
+        c("cross_language", "flores/eng_Latn", "flores/hin_Deva"),
+        c("intra_english", "flores/eng_Latn", "wmt14-de-en/en"),
+        c("parallel", "flores/eng_Latn", "flores/deu_Latn"),
+        c("parallel", "flores/eng_Latn", "flores/hin_Deva"),
+        c("parallel", "flores/deu_Latn", "flores/hin_Deva"),
+        c("parallel", "wmt14-de-en/de", "wmt14-de-en/en"),
+    ]
+    # language_sides by any code of the language
+    chosen = plan_comparisons(sides, {"eng": "wmt14-de-en", "deu_Latn": "wmt14-de-en"})
+    assert [(p.side_a, p.side_b) for p in chosen if p.comparison == "cross_language"] == [
+        ("wmt14-de-en/de", "wmt14-de-en/en"),
+        ("wmt14-de-en/de", "flores/hin_Deva"),
+        ("wmt14-de-en/en", "flores/hin_Deva"),
+    ]
+    # an override makes a code English (en-GB and en: two languages, both English)
+    assert plan_comparisons([("t", "xx"), ("u", "en")], languages={"xx": "en-GB"}) == [
+        c("cross_language", "u/en", "t/xx"),
+        c("intra_english", "t/xx", "u/en"),
+    ]
+
+
 def test_spearman_matches_scipy_with_ties_and_constant_input():
     rng = np.random.default_rng(1)
     a = rng.integers(0, 6, size=40).astype(float)  # many ties

@@ -11,7 +11,15 @@ import torch
 
 from ffnscope.models import load_model, resolve_device, resolve_dtype
 from ffnscope.shards import read_attrs, read_dataset
-from ffnscope.snapshot import SnapshotSettings, batches, encode_all, shard_attributes, snapshot, windows
+from ffnscope.snapshot import (
+    SnapshotSettings,
+    batches,
+    encode_all,
+    prefix_counts,
+    shard_attributes,
+    snapshot,
+    windows,
+)
 
 # Float32 activations of one full pass vs. a prefix pass differ only by summation order.
 RTOL = 1e-4
@@ -98,6 +106,8 @@ def check_single_pass(model_dir, sentences, layers, ffn, tmp_path, **settings):
     for layer in layers:
         attrs = read_attrs(paths[layer])
         assert attrs["layer"] == layer
+        assert {name: attrs[name] for name in prefix_counts(encoded)} == prefix_counts(encoded)
+        assert attrs["n_prefixes"] == n
         assert attrs["first_linear_module"] == FIRST_LINEAR[ffn].format(layer=layer)
         assert (attrs["device"], attrs["compute_dtype"]) == ("cpu", "float32")
     worst = 0.0
@@ -126,6 +136,21 @@ def test_tiny_xglm_subword_and_authors_prefixes(tiny_xglm_dir, wmt_sentences, tm
 @pytest.mark.slow
 def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tmp_path):
     check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn, tmp_path, token_budget=200)
+
+
+def test_sentence_without_prefix_names_test_set_language_and_sentence(tiny_xglm_dir, tmp_path):
+    # the tiny tokenizer has no Chinese: "▁" and one <unk> for the whole sentence, one prefix,
+    # none once the authors' variant drops the full sentence
+    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    settings = SnapshotSettings(unit="word", variant="authors_code")
+    with pytest.raises(
+        ValueError,
+        match=r"^test set 'flores', language 'zho_Hans': sentence 2 '猫在睡觉。' yields no prefix under "
+        r"prefixes.unit 'word' and variant 'authors_code' \(3 words, 2 tokens\)$",
+    ):
+        attrs = {"testset": "flores", "lang": "zho_Hans"}
+        snapshot(loaded, ["The cat sleeps.", "猫在睡觉。"], [0], {0: tmp_path / "layer00.h5"}, settings, attrs)
+    assert list(tmp_path.iterdir()) == []  # no shard with an empty sentence
 
 
 def test_batches_respect_token_budget():

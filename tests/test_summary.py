@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ffnscope.sides import lang_of, language_of
 from ffnscope.summary import CLAIMS, check_claims, markdown, one_metric, summary_table, thirds, write_summary
 from ffnscope.tables import read_tsv
 
@@ -32,6 +33,7 @@ def per_side(values, layers=LAYERS, sides=SIDES, model="m", method="paper"):
                 "sublayer": s,
                 "layer": k,
                 **{c: float(curve[i]) for c, curve in values(lang, s).items()},
+                "language": language_of(lang).language,
             }
             for t, lang in sides
             for s in ("detector", "combinator")
@@ -89,6 +91,8 @@ def rank(values, plan=RANK_PLAN, model="m"):
                 "layer": k,
                 "pairing": p,
                 "rho": float(values(c, a, b, s, p)[i]),
+                "language_a": language_of(lang_of(a)).language,
+                "language_b": language_of(lang_of(b)).language,
             }
             for c, a, b in plan
             for s in ("detector", "combinator")
@@ -296,6 +300,38 @@ def test_rank_correlation_claims():
     assert evidence(tables, "rank-correlation-beats-control")[0].startswith("parallel > non-parallel at 17/18")
     hindi_only = {"rank_correlation": rank(values, plan=[p for p in RANK_PLAN if "de-en/de" not in p[1]])}
     assert results(hindi_only, "parallel-detectors-early")[0][3] == "SKIP"
+
+
+FLORES = {"cs": "ces_Latn", "de": "deu_Latn", "en": "eng_Latn", "fr": "fra_Latn", "hi": "hin_Deva"}
+
+
+def test_claims_read_languages_not_codes():
+    # the same tables with FLORES-200 codes (eng_Latn, deu_Latn, ...) for the sides: the
+    # language groups of §4.1 and §4.4 come from the normalised languages, so every check agrees
+    def frequency(lang, s):
+        low = lang in ("cs", "hi")
+        return {"mean": V([0.9] * 6 + ([0.7] * 3 if low else [0.5] * 3)), "std": const(0.1)}
+
+    def rho(c, a, b, s, p):
+        close = {lang_of(a), lang_of(b)} <= {"de", "en", "fr"}
+        return DECREASING / 10 * (1.0 if close else 0.5) - (0.2 if p == "non_parallel" else 0.0)
+
+    def flores(df):
+        df = df.copy()
+        if "lang" in df:
+            df["lang"] = df["lang"].map(FLORES)
+            df["language"] = [language_of(code).language for code in df["lang"]]
+        for x in ("a", "b"):
+            if f"side_{x}" in df:
+                df[f"side_{x}"] = [f"{t}/{FLORES[lang]}" for t, _, lang in df[f"side_{x}"].str.rpartition("/").values]
+                df[f"language_{x}"] = [language_of(lang_of(side)).language for side in df[f"side_{x}"]]
+        return df
+
+    wmt = {"activation_frequency": per_side(frequency), "rank_correlation": rank(rho)}
+    checks = check_claims(wmt)
+    assert check_claims({name: flores(df) for name, df in wmt.items()}) == checks
+    passed = {c.claim for c in checks if c.result == "PASS"}
+    assert {"detector-sparsity-well-represented", "de-en-fr-correlate-more", "parallel-detectors-early"} <= passed
 
 
 def test_combinator_peak_value_by_hand():

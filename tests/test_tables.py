@@ -20,6 +20,8 @@ FREQUENCY = [
     "n_prefixes",
     "n_sentences",
     "firing_rule",
+    "language",
+    "script",
 ]
 FLATNESS = [
     "model",
@@ -36,6 +38,8 @@ FLATNESS = [
     "mean_ci_high",
     "n_prefixes",
     "n_sentences",
+    "language",
+    "script",
 ]
 NO_BOOTSTRAP = Bootstrap(n_resamples=0)
 
@@ -128,6 +132,13 @@ def test_aggregate_round_trip(tmp_path):
         ["xglm-564M", "wmt14-hi-en", "hi", "detector", 10],
     ]
     assert flat[keys].values.tolist() == freq[keys].values.tolist()
+    # the normalised language and script of each side's code
+    assert freq[["lang", "language", "script"]].drop_duplicates().values.tolist() == [
+        ["de", "de", "Latn"],
+        ["en", "en", "Latn"],
+        ["hi", "hi", "Deva"],
+    ]
+    assert flat[["language", "script"]].equals(freq[["language", "script"]])
     # values survive the text round trip exactly: frequency [1/2, 1/2, 1/2, 1/2] -> std 0;
     # flatness: row 1 = 0.2295739585136224, row 2 S = [1, 1/2, 1/2, 0] -> -(1/4)(2 * 1/2 log2 1/2) = 1/4
     expected = row("x", "t", "l", "detector", 1, chunk, [0, 1], Bootstrap(n_resamples=50))
@@ -168,8 +179,8 @@ def test_gather_rank_correlation_sorts_by_keys(tmp_path):
         "model": "m",
         "method": "paper",
         "comparison": "parallel",
-        "side_a": "t/de",
-        "side_b": "t/en",
+        "side_a": "t/deu_Latn",
+        "side_b": "t/en-US",
         "sublayer": "detector",
         "rho": 0.5,
         "p_value": 0.01,
@@ -201,6 +212,15 @@ def test_gather_rank_correlation_sorts_by_keys(tmp_path):
         "ci_low",
         "ci_high",
         "n_sentences",
+        "language_a",
+        "script_a",
+        "language_b",
+        "script_b",
+    ]
+    # per-layer rows hold the side names only; the gather adds their languages
+    assert list(table_frame([], "rank_correlation").columns) == list(table.columns[:-4])
+    assert table[["language_a", "script_a", "language_b", "script_b"]].drop_duplicates().values.tolist() == [
+        ["de", "Latn", "en", "Latn"]
     ]
     assert table[["layer", "pairing", "rho"]].values.tolist() == [
         [1, "non_parallel", 0.1],

@@ -37,8 +37,44 @@ def test_misaligned_empty_line_names_file_and_line(tmp_path):
 def test_line_count_mismatch(tmp_path):
     a = write(tmp_path, "cs.txt", ["jedna", "dva"])
     b = write(tmp_path, "en.txt", ["one"])
-    with pytest.raises(TestSetError, match=r"cs.txt has 2 lines but .*en.txt has 1"):
+    with pytest.raises(TestSetError, match=rf"^{b} has 1 lines but {a} has 2: parallel files must be line-aligned$"):
         sample_testset({"cs": a, "en": b}, 1, seed=0)
+
+
+def test_n_way_file_short_names_it(tmp_path):
+    en = write(tmp_path, "eng_Latn.txt", ["one", "two", "three"])
+    de = write(tmp_path, "deu_Latn.txt", ["eins", "zwei", "drei"])
+    hi = write(tmp_path, "hin_Deva.txt", ["एक", "दो"])
+    with pytest.raises(TestSetError, match=rf"^{hi} has 2 lines but {en} has 3: parallel files must be line-aligned$"):
+        sample_testset({"eng_Latn": en, "deu_Latn": de, "hin_Deva": hi}, 2, seed=0)
+
+
+def test_n_way_empty_line_on_one_side_names_file_and_line(tmp_path):
+    en = write(tmp_path, "eng_Latn.txt", ["one", "two", "", "four"])
+    de = write(tmp_path, "deu_Latn.txt", ["eins", "zwei", "", "vier"])
+    hi = write(tmp_path, "hin_Deva.txt", ["एक", "", "", "चार"])  # line 3 empty everywhere: aligned
+    with pytest.raises(
+        TestSetError, match=rf"^{hi}:2: empty line where {en}:2 has text: parallel files are misaligned$"
+    ):
+        sample_testset({"eng_Latn": en, "deu_Latn": de, "hin_Deva": hi}, 2, seed=0)
+    with pytest.raises(TestSetError, match=r"two or more sides, got \['eng_Latn'\]"):
+        sample_testset({"eng_Latn": en}, 2, seed=0)
+
+
+def test_n_way_sample_is_one_sample_of_lines_for_every_side(tmp_path):
+    n = 30
+    files = {
+        "eng_Latn": write(tmp_path, "eng_Latn.txt", [f"Sentence number {i}." for i in range(n)]),
+        "deu_Latn": write(tmp_path, "deu_Latn.txt", [f"Satz Nummer {i}." for i in range(n)]),
+        "fra_Latn": write(tmp_path, "fra_Latn.txt", [f"Phrase numéro {i}." for i in range(n)]),
+    }
+    sample = sample_testset(files, 6, seed=3)
+    # the pair of the first two files gets the same lines: one draw over the set's lines
+    assert sample.line_numbers == sample_testset(dict(list(files.items())[:2]), 6, seed=3).line_numbers
+    assert list(sample.sentences) == ["eng_Latn", "deu_Latn", "fra_Latn"]
+    for k, line in enumerate(sample.line_numbers):
+        assert sample.sentences["fra_Latn"][k] == f"Phrase numéro {line - 1}."
+        assert sample.sentences["deu_Latn"][k] == f"Satz Nummer {line - 1}."
 
 
 def test_invalid_utf8_names_line(tmp_path):

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
+from ffnscope.distance import paired_distances
 from ffnscope.figures import FIGURES
 from ffnscope.metrics import gelu
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.tables import read_tsv
+from ffnscope.testsets import clean_sentence
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_STEMS = [fig.stem for fig in FIGURES.values()]
@@ -46,7 +48,6 @@ def test_parsing_the_workflow_imports_no_heavy_module():
         "ffnscope.methods",
         "ffnscope.schemas",
         "ffnscope.sides",
-        "ffnscope.testsets",
     }
     code = f"import json, sys\nfor m in {sorted(modules)!r}: __import__(m)\nprint(json.dumps(sorted(sys.modules)))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
@@ -65,10 +66,11 @@ def run_snakemake(workdir, *args, check=True):
     return result
 
 
-def planned_jobs(workdir, **config_override):
-    """Rule name -> job count of a dry run, with `config_override` as --config values."""
+def planned_jobs(workdir, *targets, **config_override):
+    """Rule name -> job count of a dry run of `targets` (default: all), with `config_override`
+    as --config values."""
     extra = [f"{k}={v}" for k, v in config_override.items()]
-    out = run_snakemake(workdir, "-n", "--quiet", "rules", *(["--config", *extra] if extra else [])).stdout
+    out = run_snakemake(workdir, "-n", *targets, "--quiet", "rules", *(["--config", *extra] if extra else [])).stdout
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m[1] != "total"}
 
 
@@ -111,6 +113,13 @@ def test_outputs_and_values(workflow_run):
         "n_prefixes",
         "n_sentences",
         "firing_rule",
+        "language",
+        "script",
+    ]
+    assert sorted(set(zip(freq.lang, freq.language, freq.script))) == [
+        ("de", "de", "Latn"),
+        ("en", "en", "Latn"),
+        ("hi", "hi", "Deva"),
     ]
     assert len(freq) == 2 * 4 * 4 * 2  # methods x sides x layers x sublayers
     hi_det = "testset == 'wmt14-hi-en' and lang == 'hi' and layer == 2 and sublayer == 'detector'"
@@ -214,3 +223,112 @@ def test_random_init_control_is_planned_like_any_model(tmp_path, tiny_xglm_dir, 
     result = run_snakemake(tmp_path, "-n", check=False)
     assert result.returncode != 0
     assert "models[name=tiny-xglm-random].random_init.like: 'tiny-xglm-2' must name" in result.stdout + result.stderr
+
+
+# --- an N-way test set with FLORES-200 codes ------------------------------------------------------
+
+FLORES_LANGS = ["eng_Latn", "deu_Latn", "hin_Deva"]
+FLORES_TABLES = [
+    f"results/tables/tiny-xglm/{t}.tsv"
+    for t in ("activation_frequency", "flatness", "representation_distance", "rank_correlation")
+]
+
+
+def flores_config(tiny_xglm_dir, data_dir, langs=FLORES_LANGS, **extra):
+    return {
+        "data": {"source": "local", "local_dir": str(data_dir)},
+        "testsets": [{"name": "flores", "dir": "devtest", "langs": langs}],
+        "sampling": {"n_sentences": 3, "seed": 5},
+        "models": [{"name": "tiny-xglm", "path": str(tiny_xglm_dir), "n_layers": 4}],
+        "prefixes": {"unit": "whitespace"},
+        "metrics": {"methods": ["paper"]},
+        "bootstrap": {"n_resamples": 20},
+        "rsa": {"side": "flores/deu_Latn"},
+        "heatmaps": {"sides": ["flores/eng_Latn"]},
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def flores_run(tmp_path_factory, tiny_xglm_dir, excerpt_data):
+    """Three languages of one FLORES test set, distance between every pair (direction listed)."""
+    workdir = tmp_path_factory.mktemp("flores")
+    config = flores_config(tiny_xglm_dir, excerpt_data / "flores", distance={"direction": "listed"})
+    (workdir / "test.yaml").write_text(yaml.safe_dump(config))
+    run_snakemake(workdir, "--cores", "2", *FLORES_TABLES)
+    return workdir
+
+
+def test_n_way_sample_and_one_capture_per_side(flores_run, excerpt_data):
+    results = flores_run / "results"
+    lines = [int(n) for n in (results / "testsets/flores/line_numbers.txt").read_text().split()]
+    assert len(lines) == 3
+    for lang in FLORES_LANGS:  # one sample of lines for the whole set: the same lines of every side
+        source = (excerpt_data / f"flores/devtest/{lang}.txt").read_text(encoding="utf-8").splitlines()
+        sampled = (results / f"testsets/flores/{lang}.txt").read_text(encoding="utf-8").splitlines()
+        assert sampled == [clean_sentence(source[n - 1]) for n in lines]
+    captured = sorted(p.relative_to(results / "snapshots/tiny-xglm/flores").as_posix() for p in results.rglob("*.h5"))
+    assert captured == [f"{lang}/layer{k:02d}.h5" for lang in sorted(FLORES_LANGS) for k in range(4)]
+
+
+def test_n_way_tables_carry_pairs_and_languages(flores_run):
+    tables = flores_run / "results/tables/tiny-xglm"
+    freq = read_tsv(tables / "activation_frequency.tsv")
+    assert freq[["lang", "language", "script"]].drop_duplicates().sort_values("lang").values.tolist() == [
+        ["deu_Latn", "de", "Latn"],
+        ["eng_Latn", "en", "Latn"],
+        ["hin_Deva", "hi", "Deva"],
+    ]
+    assert set(freq["n_sentences"]) == {3}
+    # distance: every pair in listed order, X-Y between non-English languages included
+    dist = read_tsv(tables / "representation_distance.tsv")
+    pairs = dist[["src_lang", "tgt_lang", "src_language", "tgt_language", "tgt_script"]].drop_duplicates()
+    assert sorted(map(tuple, pairs.values.tolist())) == [
+        ("deu_Latn", "hin_Deva", "de", "hi", "Deva"),
+        ("eng_Latn", "deu_Latn", "en", "de", "Latn"),
+        ("eng_Latn", "hin_Deva", "en", "hi", "Deva"),
+    ]
+    assert len(dist) == 3 * 4 * 2 * 2  # pairs x layers x sublayers x pairings (parallel, shuffled)
+    row = dist.query("src_lang == 'deu_Latn' and layer == 2 and sublayer == 'combinator' and pairing == 'parallel'")
+    shards = flores_run / "results/snapshots/tiny-xglm/flores"
+    direct = paired_distances(shards / "deu_Latn/layer02.h5", shards / "hin_Deva/layer02.h5", "combinator")
+    assert row["distance"].item() == pytest.approx(direct["parallel"].distance, rel=1e-12)
+    # rank correlation: one side per language, every pair of sides of the test set parallel
+    rank = read_tsv(tables / "rank_correlation.tsv").query("layer == 0 and sublayer == 'detector'")
+    compared = rank[["comparison", "side_a", "side_b", "pairing", "language_a", "language_b"]].values.tolist()
+    assert compared == sorted(
+        [
+            ["cross_language", "flores/deu_Latn", "flores/eng_Latn", "parallel", "de", "en"],
+            ["cross_language", "flores/deu_Latn", "flores/hin_Deva", "parallel", "de", "hi"],
+            ["cross_language", "flores/eng_Latn", "flores/hin_Deva", "parallel", "en", "hi"],
+        ]
+        + [
+            ["parallel", f"flores/{a}", f"flores/{b}", pairing, la, lb]
+            for a, b, la, lb in [
+                ("eng_Latn", "deu_Latn", "en", "de"),
+                ("eng_Latn", "hin_Deva", "en", "hi"),
+                ("deu_Latn", "hin_Deva", "de", "hi"),
+            ]
+            for pairing in ("non_parallel", "parallel")
+        ]
+    )
+
+
+def test_n_way_distance_defaults_to_english_and_reuses_the_captures(flores_run):
+    # to_english: each other language to English; the sides are captured already
+    jobs = planned_jobs(flores_run, *FLORES_TABLES, distance={"direction": "to_english"})
+    assert jobs == {"distance_layer": 2 * 4, "distance_table": 1}
+
+
+def test_unknown_code_fails_the_parse_unless_named(tmp_path, tiny_xglm_dir, excerpt_data):
+    data = tmp_path / "data" / "devtest"
+    data.mkdir(parents=True)
+    for lang, source in (("eng_Latn", "eng_Latn"), ("xx", "deu_Latn")):
+        (data / f"{lang}.txt").write_bytes((excerpt_data / "flores/devtest" / f"{source}.txt").read_bytes())
+    config = flores_config(tiny_xglm_dir, tmp_path / "data", langs=["eng_Latn", "xx"], rsa={"side": "flores/xx"})
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
+    result = run_snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0
+    assert "config testsets[name=flores].langs: 'xx' is not a language code" in result.stdout + result.stderr
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump({**config, "languages": {"xx": "de"}}))
+    assert planned_jobs(tmp_path, *FLORES_TABLES)["distance_layer"] == 4  # xx -> eng_Latn, 4 layers

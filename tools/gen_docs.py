@@ -111,7 +111,7 @@ def config_page(schema: dict, config: dict) -> str:
             about = _cell(node.get("description", ""))
             lines += ["", f"## {name}", "", f"{about[:1].upper()}{about[1:]}.{' Required.' if required else ''}", ""]
             lines += ["| key | type | default | config.yaml | description |", "|---|---|---|---|---|"]
-            if node.get("type") == "object":
+            if "properties" in node:  # its keys are the rows; a map (languages) is one row
                 continue
             node = {k: v for k, v in node.items() if k != "description"}  # already said above
         lines.append(_row(name, node, required, _lookup(config, path) if path is not None else _MISSING))

@@ -1,9 +1,10 @@
 """Representation distance, Algorithm 1 of paper §4.2 (figs 9, 10), with a chance-level control.
 
-For one test set, layer and sublayer: for every prefix row of a source sentence, the minimum
-distance to any prefix row of its paired target sentence, summed over the source prefixes (one
-sum per sentence pair, kept for bootstrap intervals over sentences) and over the pairs. The layer
-with the smallest sum is the most "multilingual" (§4.2).
+For one pair of sides of a test set (source, target: ffnscope.sides.distance_pairs), layer and
+sublayer: for every prefix row of a source sentence, the minimum distance to any prefix row of
+its paired target sentence, summed over the source prefixes (one sum per sentence pair, kept for
+bootstrap intervals over sentences) and over the pairs. The layer with the smallest sum is the
+most "multilingual" (§4.2).
 
 Pairings (method `paper`):
   parallel  source sentence s with target sentence s, as in Algorithm 1
@@ -29,7 +30,7 @@ pooled method keeps the product form's value (as the authors' torch code).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -339,6 +340,7 @@ def distance_row(result: DistanceResult, boot: Bootstrap, **keys) -> dict:
     }
 
 
-def gather_distance_table(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Per-layer distance TSVs -> representation_distance.tsv (sorted, each key once)."""
-    return gather(list(paths), TABLE)
+def gather_distance_table(paths: Sequence[str | Path], languages: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Per-layer distance TSVs -> representation_distance.tsv (sorted, each key once, with the
+    languages of both sides; `languages` as in `sides.language_of`)."""
+    return gather(list(paths), TABLE, languages)

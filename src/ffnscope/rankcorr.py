@@ -5,7 +5,8 @@ the Spearman correlation of these sums between two sides says whether the same n
 "light up" most. The sums come from the per-sentence sums written by the layer statistics
 job (`save_sentence_sums`), so sentences can be resampled (bootstrap CI) or split (control).
 
-Comparisons (sides are "testset/lang", ffnscope.sides):
+Comparisons (sides are "testset/lang"; languages are the sides' normalised codes, so `en` and
+`eng_Latn` are one language: ffnscope.sides):
   cross_language  every pair of distinct languages. A language found in several test sets
                   (English: the English side of every WMT test set) is represented by ONE
                   side: the paper does not say which English file its figs 12-13 use, so it
@@ -13,8 +14,8 @@ Comparisons (sides are "testset/lang", ffnscope.sides):
                   rank_correlation.language_sides, e.g. {en: wmt14-de-en}), or else of the
                   first configured test set that has the language.
   intra_english   the English sides of the test sets, pairwise (figs 14-15).
-  parallel        the two sides of each test set, in configured order (figs 17-18; for WMT
-                  the other language vs English).
+  parallel        every pair of sides of each test set, in listed order (figs 17-18; a WMT
+                  test set has one: the other language vs English).
 Pairing: `parallel` rows use all sentences of both sides. For every `parallel` comparison a
 `non_parallel` control row correlates side A summed over a random half H1 of the sentences
 with side B summed over the disjoint other half H2 (|H1| = |H2| = floor(n/2); a permutation
@@ -35,6 +36,7 @@ on rho removes that shift and keeps their spread; bounds are clipped to [-1, 1].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -45,7 +47,7 @@ from scipy.stats import rankdata, spearmanr
 from .atomic import atomic_path
 from .bootstrap import Bootstrap, percentile_interval, resample_counts, resample_rng
 from .metrics import SentenceStats
-from .sides import Side, english_sides, side_name
+from .sides import Language, LanguageError, Side, english_sides, language_of, listed_pairs, side_name
 
 _BLOCK_VALUES = 1 << 21  # ranks [resamples, neurons] held at once per view: 16 MiB of float64
 
@@ -57,29 +59,45 @@ class Comparison:
     side_b: str
 
 
-def plan_comparisons(sides: list[tuple[str, str]], language_sides: dict[str, str] | None = None) -> list[Comparison]:
+def plan_comparisons(
+    sides: list[tuple[str, str]],
+    language_sides: Mapping[str, str] | None = None,
+    languages: Mapping[str, str] | None = None,
+) -> list[Comparison]:
     """Every comparison of the module docstring for the configured (testset, lang) sides, in
-    a fixed order: cross_language (languages sorted), intra_english, parallel."""
-    language_sides = language_sides or {}
-    first: dict[str, str] = {}
-    for testset, lang in sides:
-        first.setdefault(lang, testset)
-    for lang, testset in language_sides.items():
-        if (testset, lang) not in sides:
+    a fixed order: cross_language (languages sorted by tag), intra_english, parallel.
+    `languages`: how codes are read (`sides.language_of`)."""
+    sides = [Side(*s) for s in sides]
+    representative: dict[Language, Side] = {}
+    for side in sides:
+        representative.setdefault(language_of(side.lang, languages), side)
+    for code, testset in (language_sides or {}).items():
+        try:
+            language = language_of(code, languages)
+        except LanguageError as err:
+            raise LanguageError(f"rank_correlation.language_sides: {err}") from None
+        chosen = [s for s in sides if s.testset == testset and language_of(s.lang, languages) == language]
+        if not chosen:
             raise ValueError(
-                f"rank_correlation.language_sides: {lang}: {testset!r} is not a configured test set "
-                f"with language {lang!r}; sides: {[side_name(*s) for s in sides]}"
+                f"rank_correlation.language_sides: {code}: {testset!r} is not a configured test set "
+                f"with language {code!r}; sides: {[s.name for s in sides]}"
             )
-    representative = {lang: side_name(language_sides.get(lang, testset), lang) for lang, testset in first.items()}
+        representative[language] = chosen[0]
+    ordered = sorted(representative, key=lambda language: language.tag)
     plan = [
-        Comparison("cross_language", representative[a], representative[b]) for a, b in combinations(sorted(first), 2)
+        Comparison("cross_language", representative[a].name, representative[b].name)
+        for a, b in combinations(ordered, 2)
     ]
-    english = [s.name for s in english_sides(sides)]
+    english = [s.name for s in english_sides(sides, languages)]
     plan += [Comparison("intra_english", a, b) for a, b in combinations(english, 2)]
     by_testset: dict[str, list[str]] = {}
-    for testset, lang in sides:
-        by_testset.setdefault(testset, []).append(lang)
-    plan += [Comparison("parallel", side_name(t, a), side_name(t, b)) for t, (a, b) in by_testset.items()]
+    for side in sides:
+        by_testset.setdefault(side.testset, []).append(side.lang)
+    plan += [
+        Comparison("parallel", side_name(t, a), side_name(t, b))
+        for t, langs in by_testset.items()
+        for a, b in listed_pairs(langs)
+    ]
     return plan
 
 

@@ -2,7 +2,9 @@
 
 Each table is written by one rule and read by figures, the summary and tests; the column
 lists here are that contract. Per-layer row files (`scope="layer"`) are what the per-layer
-jobs write and the gather jobs read.
+jobs write and the gather jobs read. A table that names sides carries, beside each side's
+column, the normalised language and script of its code (`Table.languages`, ffnscope.sides):
+the gather job adds them, so per-layer rows (`Table.row_columns`) hold the side names only.
 
 Free of heavy imports: the workflow uses it while parsing the Snakefile.
 """
@@ -13,17 +15,50 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class LanguageColumns:
+    """The columns a side's code (`side`: a code, or a side name "testset/lang") adds: its
+    normalised language subtag and script (ffnscope.sides.Language)."""
+
+    side: str
+    language: str
+    script: str
+
+
+def _language_columns(specs: tuple[LanguageColumns, ...]) -> tuple[str, ...]:
+    return tuple(c for spec in specs for c in (spec.language, spec.script))
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # ending with the `languages` columns
     keys: tuple[str, ...]  # each combination of these occurs once
     scope: str  # "model": one table per model; "run": one table for the run; "layer": per-layer rows
     description: str
+    languages: tuple[LanguageColumns, ...] = ()
+
+    @property
+    def language_columns(self) -> tuple[str, ...]:
+        return _language_columns(self.languages)
+
+    @property
+    def row_columns(self) -> tuple[str, ...]:
+        """The columns of a per-layer row of this table: all but the language columns."""
+        return tuple(c for c in self.columns if c not in self.language_columns)
 
 
 _STATS_KEYS = ("model", "method", "testset", "lang", "sublayer", "layer")
 _DISTANCE_KEYS = ("model", "method", "metric", "testset", "src_lang", "tgt_lang", "sublayer", "layer", "pairing")
 _RANK_KEYS = ("model", "method", "comparison", "side_a", "side_b", "sublayer", "layer", "pairing")
+_SIDE_LANGUAGE = (LanguageColumns("lang", "language", "script"),)
+_PAIR_LANGUAGES = (
+    LanguageColumns("src_lang", "src_language", "src_script"),
+    LanguageColumns("tgt_lang", "tgt_language", "tgt_script"),
+)
+_RANK_LANGUAGES = (
+    LanguageColumns("side_a", "language_a", "script_a"),
+    LanguageColumns("side_b", "language_b", "script_b"),
+)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -52,10 +87,13 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "activation_frequency",
-            _STATS_KEYS + ("mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule"),
+            _STATS_KEYS
+            + ("mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule")
+            + _language_columns(_SIDE_LANGUAGE),
             _STATS_KEYS,
             "model",
             "activation frequency per neuron: mean and std over neurons (figs 2, 3)",
+            _SIDE_LANGUAGE,
         ),
         Table(
             "flatness",
@@ -69,24 +107,52 @@ TABLES: dict[str, Table] = {
                 "mean_ci_high",
                 "n_prefixes",
                 "n_sentences",
-            ),
+            )
+            + _language_columns(_SIDE_LANGUAGE),
             _STATS_KEYS,
             "model",
             "flatness A (eq. 1) and A per prefix (figs 4, 6)",
+            _SIDE_LANGUAGE,
         ),
         Table(
             "representation_distance",
-            _DISTANCE_KEYS + ("distance", "distance_mean", "ci_low", "ci_high", "n_pairs", "n_prefixes"),
+            _DISTANCE_KEYS
+            + ("distance", "distance_mean", "ci_low", "ci_high", "n_pairs", "n_prefixes")
+            + _language_columns(_PAIR_LANGUAGES),
             _DISTANCE_KEYS,
             "model",
-            "Algorithm 1 distance between the sides of a test set (figs 9, 10)",
+            "Algorithm 1 distance between two sides of a test set (figs 9, 10)",
+            _PAIR_LANGUAGES,
         ),
         Table(
             "rank_correlation",
-            _RANK_KEYS + ("rho", "p_value", "ci_low", "ci_high", "n_sentences"),
+            _RANK_KEYS + ("rho", "p_value", "ci_low", "ci_high", "n_sentences") + _language_columns(_RANK_LANGUAGES),
             _RANK_KEYS,
             "model",
             "Spearman correlation of neuron activation sums between sides (figs 12-15, 17, 18)",
+            _RANK_LANGUAGES,
+        ),
+        Table(
+            "sides",
+            (
+                "model",
+                "testset",
+                "lang",
+                "unit",
+                "variant",
+                "n_sentences",
+                "words_per_sentence",
+                "tokens_per_word",
+                "n_prefixes",
+                "n_merged_words",
+                "n_short_lines",
+                "n_ineligible_lines",
+            ),
+            ("model", "testset", "lang"),
+            "model",
+            "per side: words (prefixes.unit) per sentence, tokens per word, prefixes, words merged into "
+            "the previous word's prefix (a token spanning both), source lines with too few words for a "
+            "prefix on this side (short) and on some side (ineligible: never sampled)",
         ),
         Table(
             "rsa",
@@ -124,8 +190,8 @@ TABLES: dict[str, Table] = {
     )
 }
 
-# The per-model tables, in the order above: what the summary reads.
-MODEL_TABLES = tuple(name for name, t in TABLES.items() if t.scope == "model")
+# The per-model tables of the analyses (per method), in the order above: what the summary reads.
+MODEL_TABLES = tuple(name for name, t in TABLES.items() if t.scope == "model" and "method" in t.columns)
 
 # Columns read as text whatever they hold (a model named "7" is not a number).
 TEXT_COLUMNS = (
@@ -146,7 +212,9 @@ TEXT_COLUMNS = (
     "model_a",
     "model_b",
     "scope",
-)
+    "unit",
+    "variant",
+) + tuple(dict.fromkeys(c for t in TABLES.values() for c in t.language_columns))
 
 
 def table(name: str) -> Table:

@@ -65,6 +65,35 @@ def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> l
     return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
 
 
+def check_prefixes(
+    encoded: list[EncodedSentence], sentences: list[str], attrs: dict, settings: SnapshotSettings
+) -> None:
+    """One error naming the test set, language and sentence unless every sentence yields a
+    prefix, so that no sentence silently drops out of the per-sentence statistics. Sampling
+    keeps only lines with the words a prefix needs; it cannot see the tokenizer: under the
+    authors' variant a one-token sentence (subword units) or one whose words all share one
+    token (merged into one prefix) has none."""
+    if not encoded:
+        raise ValueError(f"test set {attrs['testset']!r}, language {attrs['lang']!r}: no sentences to capture")
+    for number, (sentence, enc) in enumerate(zip(sentences, encoded), start=1):
+        if not enc.positions:
+            raise ValueError(
+                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: sentence {number} {sentence!r} "
+                f"yields no prefix under prefixes.unit {settings.unit!r} and variant {settings.variant!r} "
+                f"({enc.n_words} words, {enc.n_tokens} tokens)"
+            )
+
+
+def prefix_counts(encoded: list[EncodedSentence]) -> dict[str, int]:
+    """Shard attributes of the side's words, tokens and prefixes (the sides table)."""
+    return {
+        "n_words": sum(e.n_words for e in encoded),
+        "n_tokens": sum(e.n_tokens for e in encoded),
+        "n_prefixes": sum(len(e.positions) for e in encoded),
+        "n_merged_words": sum(e.n_merged_words for e in encoded),
+    }
+
+
 def batches(lengths: list[int], token_budget: int, batch_cost: int = SnapshotSettings.batch_cost) -> list[list[int]]:
     """Group indices into length buckets, longest first, at the least compute: the split of
     the sorted lengths into consecutive batches that minimises padded tokens plus
@@ -221,10 +250,9 @@ def snapshot(
     """Write one shard per layer in `out_paths` for `sentences`; returns the prefix count.
     A progress bar goes to `progress` (e.g. the job's log file) when given."""
     encoded = encode_all(loaded.tokenizer, sentences, settings)
+    check_prefixes(encoded, sentences, attrs, settings)
     counts = [len(s.positions) for s in encoded]
     n_rows = sum(counts)
-    if n_rows == 0:
-        raise ValueError("no prefixes to capture: every sentence is empty for this prefix setting")
     offsets = np.concatenate([[0], np.cumsum(counts)])
     dims = {name: width for name, width in ffn_dims(loaded).items() if name in captured_datasets(settings)}
     storage = getattr(torch, settings.storage_dtype)
@@ -233,6 +261,7 @@ def snapshot(
     per_layer = {
         layer: {
             **attrs,
+            **prefix_counts(encoded),
             "layer": layer,
             **{f"{role}_module": name for role, name in loaded.adapter.module_names(layer).items()},
         }

@@ -11,6 +11,8 @@ Conventions: a per-layer curve is the mean over sides (or pairs of sides) of one
 "thirds" of a model are its layers split in order into three near-equal parts
 (`numpy.array_split`). Values compared across sides use per-prefix quantities
 (flatness_mean, distance_mean): sums over prefixes differ between sides by their prefix counts.
+Languages are the tables' normalised language columns (ffnscope.sides), so `eng_Latn` counts as
+English and `deu_Latn` as German whatever code a test set uses.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from scipy.stats import spearmanr
 from ffnscope.atomic import write_text
 from ffnscope.schemas import MODEL_TABLES
 from ffnscope.shards import SUBLAYERS
-from ffnscope.sides import ENGLISH, is_english, lang_of, side_name
+from ffnscope.sides import ENGLISH, side_name
 from ffnscope.tables import read_tsv, table_frame, write_tsv
 
-# §4.1: languages well represented in XGLM's training data vs. lesser represented ones.
+# §4.1: languages well represented in XGLM's training data vs. lesser represented ones
+# (normalised language subtags, the tables' language columns).
 WELL_REPRESENTED = (ENGLISH, "de", "fr")
 LESS_REPRESENTED = ("cs", "hi")
 PAPER_LAYER_20 = 19  # §4.2 "near layer 20" (1-based) in the tables' numbering
@@ -144,7 +147,7 @@ def language_groups(rows: pd.DataFrame, value: str, layers: Sequence[int] | None
     """Mean of `value` over the sides of well vs. less represented languages (§4.1)."""
     if layers is not None:
         rows = rows[rows["layer"].isin(layers)]
-    well, less = rows[rows["lang"].isin(WELL_REPRESENTED)], rows[rows["lang"].isin(LESS_REPRESENTED)]
+    well, less = rows[rows["language"].isin(WELL_REPRESENTED)], rows[rows["language"].isin(LESS_REPRESENTED)]
     if well.empty or less.empty:
         raise Skip(f"needs sides of both {'/'.join(WELL_REPRESENTED)} and {'/'.join(LESS_REPRESENTED)}")
     return float(well[value].mean()), float(less[value].mean())
@@ -281,9 +284,14 @@ def peak_in(comparison: str, third: str) -> Callable[[pd.DataFrame], tuple[bool,
     return test
 
 
+def pair_languages(rows: pd.DataFrame) -> list[set[str]]:
+    """The normalised languages of each rank correlation row's two sides."""
+    return [{a, b} for a, b in zip(rows["language_a"], rows["language_b"])]
+
+
 def de_en_fr_pairs_correlate_more(rows: pd.DataFrame) -> tuple[bool, str]:
     rows = rank_rows(rows, "cross_language")
-    langs = [{lang_of(a), lang_of(b)} for a, b in zip(rows["side_a"], rows["side_b"])]
+    langs = pair_languages(rows)
     close = np.array([pair <= set(WELL_REPRESENTED) for pair in langs])
     other = np.array([bool(pair & set(LESS_REPRESENTED)) for pair in langs])
     if not close.any() or not other.any():
@@ -294,9 +302,9 @@ def de_en_fr_pairs_correlate_more(rows: pd.DataFrame) -> tuple[bool, str]:
 
 def parallel_detectors_early(rows: pd.DataFrame) -> tuple[bool, str]:
     rows = rank_rows(rows, "parallel")
-    # the test sets of a well-represented language and English: de-en, fr-en
-    paired = {lang for lang in WELL_REPRESENTED if not is_english(lang)}
-    rows = rows[[{lang_of(a), lang_of(b)} & paired != set() for a, b in zip(rows["side_a"], rows["side_b"])]]
+    # the sides of a well-represented language and English: de-en, fr-en
+    wanted = [{lang, ENGLISH} for lang in WELL_REPRESENTED if lang != ENGLISH]
+    rows = rows[[pair in wanted for pair in pair_languages(rows)]]
     if rows.empty:
         raise Skip("needs a de-en or fr-en test set")
     early, _, late = third_means(curve(rows, "rho"))

@@ -1,13 +1,14 @@
 """Per-layer result rows and the tables gathered from them.
 
 Per-layer jobs write small TSVs; one job per table gathers them, checks that every row is
-there once, and sorts them. Tables are tab-separated with floats written at full (round-trip)
-precision. Their columns and keys are those of ffnscope.schemas.
+there once, sorts them and adds the normalised language and script of every side they name.
+Tables are tab-separated with floats written at full (round-trip) precision. Their columns
+and keys are those of ffnscope.schemas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from ffnscope.bootstrap import Bootstrap
 from ffnscope.metrics import SentenceStats
 from ffnscope.schemas import TABLES, TEXT_COLUMNS, Table
 from ffnscope.shards import SUBLAYERS
+from ffnscope.sides import language_of
 
 # A per-layer statistics row (layer_stats) holds both tables' values; its CIs carry the
 # quantity in their name, the tables' do not.
@@ -78,13 +80,28 @@ def read_tsv(path: str | Path) -> pd.DataFrame:
 
 
 def table_frame(rows: Sequence[dict], name: str) -> pd.DataFrame:
-    """Rows (dicts) as a frame with the columns of table `name`, in schema order."""
-    return pd.DataFrame(rows, columns=list(TABLES[name].columns))
+    """Rows (dicts) as a frame with the columns of a row of table `name` (all but the language
+    columns the gather job adds), in schema order."""
+    return pd.DataFrame(rows, columns=list(TABLES[name].row_columns))
 
 
-def gather(paths: list[str], table: Table) -> pd.DataFrame:
-    """Concatenate per-layer TSVs into `table`: check each key occurs once, sort by the keys."""
-    columns, keys = list(table.columns), list(table.keys)
+def add_languages(df: pd.DataFrame, table: Table, languages: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The table's rows with its language columns (schemas.LanguageColumns): the normalised
+    language and script of the code in each side column (a code, or the code of a side name
+    "testset/lang"); `languages` as in `sides.language_of` (the workflow's resolved codes)."""
+    df = df.copy()
+    for spec in table.languages:
+        codes = df[spec.side].str.rpartition("/")[2]
+        resolved = {code: language_of(code, languages) for code in codes.unique()}
+        df[spec.language] = codes.map({code: lang.language for code, lang in resolved.items()})
+        df[spec.script] = codes.map({code: lang.script for code, lang in resolved.items()})
+    return df[list(table.columns)]
+
+
+def gather(paths: list[str], table: Table, languages: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Concatenate per-layer TSVs into `table`: check each key occurs once, sort by the keys,
+    add the language columns (`add_languages`)."""
+    columns, keys = list(table.row_columns), list(table.keys)
     if not paths:
         raise ValueError("no per-layer result files to gather")
     df = pd.concat([read_tsv(p) for p in paths], ignore_index=True)
@@ -98,22 +115,26 @@ def gather(paths: list[str], table: Table) -> pd.DataFrame:
     duplicated = df[df.duplicated(keys, keep=False)]
     if not duplicated.empty:
         raise ValueError(f"the same row appears more than once:\n{duplicated[keys].to_string(index=False)}")
-    return df.sort_values(keys, kind="stable", ignore_index=True)[columns].copy()
+    return add_languages(df.sort_values(keys, kind="stable", ignore_index=True), table, languages)
 
 
-def aggregate(paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def aggregate(paths: list[str], languages: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gather per-layer statistics TSVs into (activation_frequency, flatness) tables."""
     df = gather(paths, TABLES["layer_stats"])
-    frequency = df.rename(columns=_FREQUENCY_NAMES)[list(TABLES["activation_frequency"].columns)]
-    flatness = df.rename(columns=_FLATNESS_NAMES)[list(TABLES["flatness"].columns)]
-    return frequency, flatness
+    frequency, flatness = TABLES["activation_frequency"], TABLES["flatness"]
+    return (
+        add_languages(df.rename(columns=_FREQUENCY_NAMES), frequency, languages),
+        add_languages(df.rename(columns=_FLATNESS_NAMES), flatness, languages),
+    )
 
 
-def gather_tables(paths: list[str], names: list[str]) -> dict[str, pd.DataFrame]:
+def gather_tables(
+    paths: list[str], names: list[str], languages: Mapping[str, str] | None = None
+) -> dict[str, pd.DataFrame]:
     """The tables of one gather job, by output name: `frequency` and `flatness` from
     per-layer statistics rows, or `rank_correlation` from per-layer correlation rows."""
     if sorted(names) == ["flatness", "frequency"]:
-        return dict(zip(("frequency", "flatness"), aggregate(paths)))
+        return dict(zip(("frequency", "flatness"), aggregate(paths, languages)))
     if names == ["rank_correlation"]:
-        return {"rank_correlation": gather(paths, TABLES["rank_correlation"])}
+        return {"rank_correlation": gather(paths, TABLES["rank_correlation"], languages)}
     raise ValueError(f"no gathered tables named {names}; valid: [frequency, flatness] or [rank_correlation]")

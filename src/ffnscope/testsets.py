@@ -1,8 +1,9 @@
 """Parallel test sets: alignment checks, cleaning (paper §3.1) and seeded sampling.
 
-A test set is two line-aligned text files, one sentence per line (e.g. WMT14 newstest2014
-cs-en: `cs.txt` and `en.txt`). Sampling picks the same line numbers on both sides, so the
-sampled sides stay parallel.
+A test set is two or more line-aligned text files of one corpus, one sentence per line (e.g.
+WMT14 newstest2014 cs-en: `cs.txt` and `en.txt`; FLORES-200 devtest: `eng_Latn.txt`,
+`deu_Latn.txt`, `zho_Hans.txt`, ...). Sampling picks the same line numbers on every side, so
+the sampled sides stay parallel.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sides import ENGLISH, is_english
+from .prefixes import words_needed, yields_prefix
 
 
 class TestSetError(ValueError):
@@ -62,17 +63,19 @@ def read_lines(path: str | Path) -> list[str]:
     return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
 
 
-def check_aligned(paths: tuple[Path, Path], sides: tuple[list[str], list[str]]) -> None:
-    """Raise TestSetError unless both sides have the same number of lines and no line is
-    empty on one side only (the usual symptom of a shifted, misaligned file)."""
-    (path_a, path_b), (lines_a, lines_b) = paths, sides
-    if len(lines_a) != len(lines_b):
-        raise TestSetError(
-            f"{path_a} has {len(lines_a)} lines but {path_b} has {len(lines_b)}: parallel files must be line-aligned"
-        )
-    for number, (a, b) in enumerate(zip(lines_a, lines_b), start=1):
-        if bool(a.strip()) != bool(b.strip()):
-            empty, other = (path_a, path_b) if not a.strip() else (path_b, path_a)
+def check_aligned(paths: Sequence[Path], sides: Sequence[list[str]]) -> None:
+    """Raise TestSetError unless every side has as many lines as the first and no line is
+    empty on some sides only (the usual symptom of a shifted, misaligned file); the error
+    names two of the files and the line."""
+    for path, lines in zip(paths[1:], sides[1:]):
+        if len(lines) != len(sides[0]):
+            raise TestSetError(
+                f"{path} has {len(lines)} lines but {paths[0]} has {len(sides[0])}: parallel files must be line-aligned"
+            )
+    for number, line in enumerate(zip(*sides), start=1):
+        has_text = [bool(text.strip()) for text in line]
+        if any(has_text) and not all(has_text):
+            empty, other = paths[has_text.index(False)], paths[has_text.index(True)]
             raise TestSetError(
                 f"{empty}:{number}: empty line where {other}:{number} has text: parallel files are misaligned"
             )
@@ -80,54 +83,47 @@ def check_aligned(paths: tuple[Path, Path], sides: tuple[list[str], list[str]]) 
 
 @dataclass(frozen=True)
 class SampledTestSet:
-    """The sampled, cleaned sides of one test set; `line_numbers` are 1-based source lines."""
+    """The sampled, cleaned sides of one test set; `line_numbers` are 1-based source lines.
+    Of the `n_lines` source lines, `short_lines[lang]` have too few words on that side for a
+    prefix; `n_ineligible` lines have too few on some side and are never sampled."""
 
     line_numbers: list[int]
     sentences: dict[str, list[str]]
+    n_lines: int
+    n_ineligible: int
+    short_lines: dict[str, int]
 
 
-def sample_testset(files: dict[str, str | Path], n_sentences: int, seed: int, min_words: int = 1) -> SampledTestSet:
+def sample_testset(
+    files: dict[str, str | Path], n_sentences: int, seed: int, unit: str = "word", variant: str = "paper"
+) -> SampledTestSet:
     """Check alignment, clean every line and sample `n_sentences` parallel lines.
 
-    Lines are eligible when every cleaned side has at least `min_words` words. The sample is
+    Lines are eligible when every cleaned side has the words a prefix needs under the prefix
+    `unit` and `variant` (ffnscope.prefixes.yields_prefix), so that every sampled sentence
+    counts in every per-sentence statistic. The sample is
     drawn with `random.Random(seed)` and returned in source order, so the same seed and
     files always give the same sentences. Asking for more sentences than are eligible
     takes them all (the count is reported by the caller's log).
     """
-    if len(files) != 2:
-        raise TestSetError(f"a test set has exactly two sides, got {sorted(files)}")
+    if len(files) < 2:
+        raise TestSetError(f"a test set has two or more sides, got {sorted(files)}")
     langs = list(files)
     paths = tuple(Path(files[lang]) for lang in langs)
     raw = tuple(read_lines(p) for p in paths)
     check_aligned(paths, raw)
     cleaned = [[clean_sentence(line) for line in side] for side in raw]
-    eligible = [i for i in range(len(cleaned[0])) if all(len(side[i].split()) >= min_words for side in cleaned)]
+    has_prefix = [[yields_prefix(line, unit, variant) for line in side] for side in cleaned]
+    eligible = [i for i in range(len(cleaned[0])) if all(side[i] for side in has_prefix)]
     if not eligible:
-        raise TestSetError(f"{paths[0]}: no line pair has {min_words}+ words on both sides")
+        raise TestSetError(
+            f"{paths[0]}: no line has {words_needed(variant)}+ words ({unit}) on every side, as a prefix needs"
+        )
     chosen = sorted(random.Random(seed).sample(eligible, min(n_sentences, len(eligible))))
     return SampledTestSet(
         line_numbers=[i + 1 for i in chosen],
         sentences={lang: [side[i] for i in chosen] for lang, side in zip(langs, cleaned)},
+        n_lines=len(cleaned[0]),
+        n_ineligible=len(cleaned[0]) - len(eligible),
+        short_lines={lang: side.count(False) for lang, side in zip(langs, has_prefix)},
     )
-
-
-# Which side of a test set Algorithm 1 matches to which (config distance.direction). Kept here,
-# free of torch, because the workflow calls it while parsing the Snakefile.
-DIRECTIONS = ("to_english", "from_english", "listed")
-
-
-def pair_languages(langs: Sequence[str], direction: str, testset: str = "") -> tuple[str, str]:
-    """(source, target) language of a test set: `to_english` (default: the other language's
-    prefixes are matched to English ones), `from_english`, or `listed` (config order)."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"unknown distance.direction {direction!r}; valid: {', '.join(DIRECTIONS)}")
-    if direction == "listed":
-        return langs[0], langs[1]
-    if sorted(map(is_english, langs)) != [False, True]:
-        raise ValueError(
-            f"distance.direction {direction!r} needs exactly one {ENGLISH!r} language in test set "
-            f"{testset!r} (langs {list(langs)}); use direction 'listed' otherwise"
-        )
-    english = next(lang for lang in langs if is_english(lang))
-    other = next(lang for lang in langs if not is_english(lang))
-    return (other, english) if direction == "to_english" else (english, other)

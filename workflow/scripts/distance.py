@@ -1,5 +1,5 @@
-"""Rule script: Algorithm 1 representation distance of one layer of one test set, both
-sublayers, every pairing of the method, with bootstrap CIs over sentence pairs."""
+"""Rule script: Algorithm 1 representation distance of one layer of one pair of sides of a
+test set, both sublayers, every pairing of the method, with bootstrap CIs over sentence pairs."""
 
 from ffnscope.joblog import log_to
 
@@ -16,7 +16,6 @@ from ffnscope.tables import write_tsv
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 boot = Bootstrap(**p.bootstrap)
-src_lang, tgt_lang = p.languages
 rows = []
 for sublayer in SUBLAYERS:
     results = layer_distances(
@@ -37,8 +36,8 @@ for sublayer in SUBLAYERS:
             method=w.method,
             metric=p.metric,
             testset=w.testset,
-            src_lang=src_lang,
-            tgt_lang=tgt_lang,
+            src_lang=w.src,
+            tgt_lang=w.tgt,
             sublayer=sublayer,
             layer=int(w.layer),
             pairing=pairing,

@@ -6,5 +6,6 @@ log_to(snakemake.log[0])
 
 from ffnscope.tables import gather_tables, write_tsv
 
-for name, table in gather_tables(list(snakemake.input), list(snakemake.output.keys())).items():
+tables = gather_tables(list(snakemake.input), list(snakemake.output.keys()), dict(snakemake.params.languages))
+for name, table in tables.items():
     write_tsv(table, snakemake.output[name])

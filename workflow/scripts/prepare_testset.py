@@ -7,13 +7,31 @@ log_to(snakemake.log[0])
 import logging
 
 from ffnscope.atomic import write_text
+from ffnscope.sides_table import eligibility_frame
+from ffnscope.tables import write_tsv
 from ffnscope.testsets import sample_testset
 
 langs = snakemake.params.langs
-sample = sample_testset(dict(zip(langs, snakemake.input)), snakemake.params.n_sentences, snakemake.params.seed)
+prefixes = snakemake.params.prefixes
+sample = sample_testset(
+    dict(zip(langs, snakemake.input)),
+    snakemake.params.n_sentences,
+    snakemake.params.seed,
+    prefixes["unit"],
+    prefixes["variant"],
+)
 for lang, path in zip(langs, snakemake.output.sentences):
     write_text(path, "".join(s + "\n" for s in sample.sentences[lang]))
 write_text(snakemake.output.lines, "".join(f"{n}\n" for n in sample.line_numbers))
+write_tsv(eligibility_frame(sample), snakemake.output.eligibility)
+logging.info(
+    "%d of %d lines have too few words for a prefix (%s, %s) on some side and are not sampled; per side: %s",
+    sample.n_ineligible,
+    sample.n_lines,
+    prefixes["unit"],
+    prefixes["variant"],
+    sample.short_lines,
+)
 logging.info(
     "sampled %d of the requested %d sentences (seed %d) from %s",
     len(sample.line_numbers),

@@ -11,7 +11,7 @@ from ffnscope.sides import side_name
 from ffnscope.tables import table_frame, write_tsv
 
 p, w = snakemake.params, snakemake.wildcards
-plan = plan_comparisons([tuple(s) for s in p.sides], dict(p.language_sides))
+plan = plan_comparisons([tuple(s) for s in p.sides], dict(p.language_sides), dict(p.languages))
 files = {side_name(*s): path for s, path in zip(p.sides, snakemake.input)}
 boot = Bootstrap(**p.bootstrap)
 rows = []

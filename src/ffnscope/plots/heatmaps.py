@@ -20,7 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from ffnscope.plots.layout import notice_figure, panel_grid, single_value
+from ffnscope.plots.layout import layer_ticks, notice_figure, panel_grid, single_value
 from ffnscope.plots.lines import NEEDS_TWO_ENGLISH_SIDES, require_columns
 from ffnscope.sides import Side
 
@@ -204,14 +204,6 @@ def make_activation_profile_figure(
         ax.set_title(f"{panel_title(panel, panels)} ({len(rows)} of {n} prefixes)")
     fig.suptitle(f"{sublayer.capitalize()} activation of every prefix, {figure_side(panels)}\nmethod: {method}")
     return fig
-
-
-def layer_ticks(axis, layers: Sequence[int], max_ticks: int = 12) -> None:
-    """Label the cells of a layer axis with their layer numbers: cells are the analysed
-    layers, which need not be consecutive (config models[].layers). At most `max_ticks`."""
-    step = -(-len(layers) // max_ticks)
-    positions = list(range(0, len(layers), step))
-    axis.set_ticks(positions, [str(layers[i]) for i in positions])
 
 
 def make_rsa_figure(df: pd.DataFrame, sublayer: str) -> Figure:

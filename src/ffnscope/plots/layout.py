@@ -39,6 +39,13 @@ BANDS = {
     "ci": {"alpha": 0.3, "label": "95 % bootstrap CI over sentences"},
 }
 BAND_SERIES = 3
+# A measurement and its chance-level control (shuffled / non-parallel pairs): line style and name.
+PAIRING_STYLES = {"parallel": "-", "shuffled": "--", "non_parallel": "--"}
+PAIRING_LABELS = {
+    "parallel": "parallel pairs",
+    "shuffled": "shuffled pairs (control)",
+    "non_parallel": "non-parallel halves (control)",
+}
 
 
 def single_value(df: pd.DataFrame, column: str) -> str:
@@ -48,6 +55,17 @@ def single_value(df: pd.DataFrame, column: str) -> str:
     if len(values) != 1:
         raise ValueError(f"the figure's rows mix several {column} values: {values}")
     return values[0]
+
+
+def pairings_of(df: pd.DataFrame, column: str | None) -> list[str]:
+    """The pairings in `column` (none without one), in PAIRING_STYLES order; unknown values
+    are an error."""
+    if column is None:
+        return []
+    unknown = sorted(set(df[column]) - set(PAIRING_STYLES))
+    if unknown:
+        raise ValueError(f"unknown {column} values {unknown}; valid: {', '.join(PAIRING_STYLES)}")
+    return [p for p in PAIRING_STYLES if p in set(df[column])]
 
 
 def series_styles(keys: Sequence[str]) -> dict[str, dict]:
@@ -117,6 +135,14 @@ def layer_panels(models: Sequence[str], ylabel: str) -> tuple[Figure, list]:
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel(ylabel)
     return fig, axes
+
+
+def layer_ticks(axis, layers: Sequence[int], max_ticks: int = 12) -> None:
+    """Label the cells of a layer axis with their layer numbers: cells are the analysed
+    layers, which need not be consecutive (config models[].layers). At most `max_ticks`."""
+    step = -(-len(layers) // max_ticks)
+    positions = list(range(0, len(layers), step))
+    axis.set_ticks(positions, [str(layers[i]) for i in positions])
 
 
 def draw_band(

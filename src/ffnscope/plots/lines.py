@@ -1,4 +1,4 @@
-"""Per-layer line figures: activation frequency (paper figs 2/3), activation flatness (4/6),
+"""Per-layer figures: activation frequency (paper figs 2/3), activation flatness (4/6),
 representation distance (9/10) and rank correlation (12-15, 17/18).
 
 Layout, for all: one panel per model (a row, or a grid of 3 columns for more than 3 models),
@@ -6,6 +6,9 @@ sharing the y axis; x = layer, one line per series (a side "testset/lang", or a 
 sides), one legend below the panels. A measurement and its chance-level control (shuffled /
 non-parallel pairs) share a colour: solid = parallel pairs, dashed = control. Bootstrap
 intervals (ci columns; NaN when switched off) are shaded bands around their line.
+
+With more than grids.MAX_LINES series (many languages) the same data is drawn in the forms
+of ffnscope.plots.grids instead: heat maps of series x layer, matrices of language x language.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ffnscope.plots.grids import MAX_LINES, is_dense, layer_heatmaps, pair_matrices, side_labels
 from ffnscope.plots.layout import (
+    PAIRING_LABELS,
+    PAIRING_STYLES,
     add_legend,
     band_handles,
     draw_band,
     layer_panels,
     notice_figure,
+    pairings_of,
     series_handles,
     series_styles,
     single_value,
@@ -34,16 +41,10 @@ FLATNESS_LABELS = {
 }
 # The CI columns of each flatness value (flatness.tsv): ci_* for the sum A, mean_ci_* per prefix.
 FLATNESS_CI = {"flatness": ("ci_low", "ci_high"), "flatness_mean": ("mean_ci_low", "mean_ci_high")}
-PAIRING_STYLES = {"parallel": "-", "shuffled": "--", "non_parallel": "--"}
-PAIRING_LABELS = {
-    "parallel": "parallel pairs",
-    "shuffled": "shuffled pairs (control)",
-    "non_parallel": "non-parallel halves (control)",
-}
 COMPARISONS = {
     "cross_language": "between languages",
     "intra_english": "between the English sides of the test sets",
-    "parallel": "between the two sides of each test set",
+    "parallel": "between the sides of each test set",
 }
 
 NEEDS_TWO_ENGLISH_SIDES = (
@@ -99,12 +100,7 @@ def draw_layer_lines(
     `pairing` names a column whose values (PAIRING_STYLES) set the line style."""
     models = list(dict.fromkeys(df["model"]))
     styles = series_styles(list(dict.fromkeys(df[series])))
-    pairings = [p for p in PAIRING_STYLES if pairing and p in set(df[pairing])]
-    if pairing and len(pairings) < df[pairing].nunique():
-        raise ValueError(
-            f"unknown {pairing} values {sorted(set(df[pairing]) - set(PAIRING_STYLES))}; "
-            f"valid: {', '.join(PAIRING_STYLES)}"
-        )
+    pairings = pairings_of(df, pairing)
     fig, axes = layer_panels(models, ylabel)
     drawn = set()
     for ax, model in zip(axes, models):
@@ -128,6 +124,49 @@ def draw_layer_lines(
     return fig
 
 
+def draw_layer_series(
+    df: pd.DataFrame,
+    *,
+    series: str,
+    value: str,
+    ylabel: str,
+    bands: dict[str, tuple[str, str]],
+    row_labels: dict[str, str],
+    pairing: str | None = None,
+) -> Figure:
+    """Lines (`draw_layer_lines`) for up to MAX_LINES series; beyond, a heat map per model
+    whose rows are the series, labelled by `row_labels` (grids.layer_heatmaps)."""
+    if df[series].nunique() <= MAX_LINES:
+        return draw_layer_lines(df, series=series, value=value, ylabel=ylabel, bands=bands, pairing=pairing)
+    return layer_heatmaps(df, series=series, value=value, label=ylabel, row_labels=row_labels, pairing=pairing)
+
+
+def draw_pair_series(
+    df: pd.DataFrame, *, value: str, ylabel: str, languages: tuple[str, str], scripts: tuple[str, str], joiner: str
+) -> Figure:
+    """`value` per layer of pairs of sides (columns side_a, side_b; their languages and
+    scripts in the columns `languages`, `scripts` where present; controls in column
+    `pairing`): a line per pair, labelled as `pair_labels` with `joiner`, for up to MAX_LINES
+    pairs; beyond, language x language matrices where the pairs fill most of them (every pair
+    of many languages), else a heat map of pair x layer, both labelled by the sides'
+    languages (grids.side_labels)."""
+    pairs = list(zip(df["side_a"], df["side_b"]))
+    unique = list(dict.fromkeys(pairs))
+    sides = side_labels(df, [("side_a", languages[0], scripts[0]), ("side_b", languages[1], scripts[1])])
+    if len(unique) > MAX_LINES and is_dense(unique):
+        return pair_matrices(df, value=value, label=ylabel, side_label=sides)
+    legend = pair_labels(unique, joiner)
+    return draw_layer_series(
+        df.assign(pair=[legend[p] for p in pairs]),
+        series="pair",
+        value=value,
+        ylabel=ylabel,
+        bands={"ci": ("ci_low", "ci_high")},
+        row_labels={legend[p]: f"{sides[p[0]]}{joiner}{sides[p[1]]}" for p in unique},
+        pairing="pairing",
+    )
+
+
 def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: Sequence[str] | None = None) -> Figure:
     """Figures 2/3: per side, the mean over neurons of each neuron's activation frequency,
     with the spread over neurons (+/- std, light band) and the bootstrap interval of the
@@ -135,12 +174,13 @@ def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: 
     require_columns(df, ["mean", "std", "ci_low", "ci_high", "method", "firing_rule"], "activation_frequency")
     df = select(df, sublayer, sides)
     df = df.assign(std_low=df["mean"] - df["std"], std_high=df["mean"] + df["std"])
-    fig = draw_layer_lines(
+    fig = draw_layer_series(
         df,
         series="side",
         value="mean",
         ylabel="Activation frequency",
         bands={"std": ("std_low", "std_high"), "ci": ("ci_low", "ci_high")},
+        row_labels=side_labels(df, [("side", "language", "script")]),
     )
     fig.suptitle(
         f"Activation frequency of {sublayer}s (mean over neurons)\n"
@@ -158,12 +198,13 @@ def make_flatness_figure(
         raise ValueError(f"unknown flatness value {flatness_value!r}; valid: {', '.join(FLATNESS_LABELS)}")
     require_columns(df, [flatness_value, *FLATNESS_CI[flatness_value], "method"], "flatness")
     df = select(df, sublayer, sides)
-    fig = draw_layer_lines(
+    fig = draw_layer_series(
         df,
         series="side",
         value=flatness_value,
         ylabel=FLATNESS_LABELS[flatness_value],
         bands={"ci": FLATNESS_CI[flatness_value]},
+        row_labels=side_labels(df, [("side", "language", "script")]),
     )
     fig.suptitle(f"Activation flatness of {sublayer}s (eq. 1-3)\nmethod: {single_value(df, 'method')}")
     return fig
@@ -188,16 +229,13 @@ def make_distance_figure(df: pd.DataFrame, sublayer: str, *, metric: str | None 
             + (f" and metric {metric!r}" if metric is not None else "")
         )
     metric = single_value(df, "metric")
-    pairs = list(zip(side_column(df, "src_lang"), side_column(df, "tgt_lang")))
-    labels = pair_labels(list(dict.fromkeys(pairs)), " \u2192 ")
-    df = df.assign(pair=[labels[p] for p in pairs])
-    fig = draw_layer_lines(
-        df,
-        series="pair",
+    fig = draw_pair_series(
+        df.assign(side_a=side_column(df, "src_lang"), side_b=side_column(df, "tgt_lang")),
         value="distance",
         ylabel=f"Summed minimum {metric} distance",
-        bands={"ci": ("ci_low", "ci_high")},
-        pairing="pairing",
+        languages=("src_language", "tgt_language"),
+        scripts=("src_script", "tgt_script"),
+        joiner=" \u2192 ",
     )
     fig.suptitle(
         f"Representation distance of {sublayer}s (Algorithm 1, {metric})\n"
@@ -223,16 +261,13 @@ def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison:
             if comparison == "intra_english"
             else f"No {comparison} rank correlations in this run's tables.",
         )
-    pairs = list(zip(df["side_a"], df["side_b"]))
-    labels = pair_labels(list(dict.fromkeys(pairs)), " vs ")
-    df = df.assign(pair=[labels[p] for p in pairs])
-    fig = draw_layer_lines(
+    fig = draw_pair_series(
         df,
-        series="pair",
         value="rho",
         ylabel="Spearman \u03c1 of neuron activation sums",
-        bands={"ci": ("ci_low", "ci_high")},
-        pairing="pairing",
+        languages=("language_a", "language_b"),
+        scripts=("script_a", "script_b"),
+        joiner=" vs ",
     )
     fig.suptitle(
         f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}\nmethod: {single_value(df, 'method')}"
