@@ -45,5 +45,6 @@ rule heatmap:
     params:
         max_prefixes=HEATMAPS["max_prefixes"],
         max_neurons=HEATMAPS["max_neurons"],
+        gated_neurons=config["metrics"]["gated_neurons"],
     script:
         "../workflow/scripts/heatmap.py"

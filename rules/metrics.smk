@@ -31,6 +31,7 @@ rule layer_stats:
     params:
         firing_rule=lambda w: methods.firing_rule_for(w.method, config["metrics"]["firing_rule"]),
         chunk_rows=config["metrics"]["chunk_rows"],
+        gated_neurons=config["metrics"]["gated_neurons"],
         bootstrap=config["bootstrap"],
     script:
         "../workflow/scripts/layer_stats.py"

@@ -25,7 +25,7 @@ rule plan:
         ],
         n_sides=len(SIDES),
         n_sentences=config["sampling"]["n_sentences"],
-        store_pre_activation="authors_code" in METHODS,
+        methods=METHODS,
         compression=SNAP["compression"],
         plan=config["plan"],
     script:

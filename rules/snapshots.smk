@@ -34,7 +34,7 @@ for _m in MODELS.values():
             layers=list(_m.layers),
             prefixes=config["prefixes"],
             snapshot=SNAP,
-            # the authors' detectors are fc1 outputs (pre-activation): stored only when analysed
-            store_pre_activation="authors_code" in METHODS,
+            # W1's / the gate's raw output is stored where analysed (ffnscope.neurons)
+            methods=METHODS,
         script:
             "../workflow/scripts/snapshot.py"

@@ -5,7 +5,8 @@ the shard contract."""
 import numpy as np
 
 import bench_measurements as bench
-from ffnscope.metrics import gelu, shard_statistics
+from ffnscope.activations import activate
+from ffnscope.metrics import shard_statistics
 from ffnscope.models import load_model
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import SnapshotSettings, encode_all, ffn_dims, shard_attributes, snapshot
@@ -43,7 +44,7 @@ def test_synthetic_shard_follows_the_contract(tmp_path):
     assert n == len(sentence_index) and np.all(np.diff(sentence_index) >= 0)
     assert set(sentence_index) == set(range(5)) and read_attrs(path)["n_sentences"] == 5
     pre = read_dataset(path, "detector_pre").astype(np.float32)
-    np.testing.assert_allclose(read_dataset(path, "detector"), gelu(pre), atol=2e-3)
+    np.testing.assert_allclose(read_dataset(path, "detector"), activate(pre, "gelu"), atol=2e-3)
     stats = shard_statistics(path, "detector", "authors_code", "> 0")
     assert stats.total_prefixes() == n
 

@@ -5,6 +5,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from ffnscope import distance as dist
+from ffnscope.activations import activate
 from ffnscope.bootstrap import Bootstrap
 from ffnscope.distance import (
     DistanceResult,
@@ -15,9 +16,9 @@ from ffnscope.distance import (
     paired_distances,
     pooled_distances,
 )
-from ffnscope.metrics import gelu
 from ffnscope.shards import ShardSet, read_rows
 from ffnscope.tables import write_tsv
+from tiny_xglm import XGLM_FFN
 
 F32 = 1e-6  # the nearest row's distance is computed in float32, as rows are stored
 
@@ -32,7 +33,7 @@ def write_shard(path, lengths, rng, width=5, sentence_ids=None, detector=None):
         "combinator": rng.normal(size=(n, width + 1)),
         "detector_pre": rng.normal(size=(n, width)),
     }
-    with ShardSet({0: path}, n, "float32", "none", {0: {"layer": 0}}) as shards:
+    with ShardSet({0: path}, n, "float32", "none", {0: {"layer": 0, **XGLM_FFN}}) as shards:
         shards.write(0, {0: rows}, sentence_index, np.zeros(n, dtype=np.int32))
     return {k: v.astype(np.float32) for k, v in rows.items()} | {"sentence_index": sentence_index}
 
@@ -204,8 +205,8 @@ def authors_literal(src_pre, tgt_pre, seed, metric):
     """The authors' recipe on whole arrays: draw rows with replacement, GELU, L2-normalise,
     min over all drawn target rows, sum (same draw order as pooled_distances)."""
     rng = np.random.default_rng(seed)
-    a = gelu(src_pre[rng.integers(0, len(src_pre), len(src_pre))]).astype(np.float64)
-    b = gelu(tgt_pre[rng.integers(0, len(tgt_pre), len(tgt_pre))]).astype(np.float64)
+    a = activate(src_pre[rng.integers(0, len(src_pre), len(src_pre))], "gelu").astype(np.float64)
+    b = activate(tgt_pre[rng.integers(0, len(tgt_pre), len(tgt_pre))], "gelu").astype(np.float64)
     a /= np.linalg.norm(a, axis=1, keepdims=True)
     b /= np.linalg.norm(b, axis=1, keepdims=True)
     return cdist(a, b, metric).min(axis=1).sum()

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from ffnscope.activations import activate
 from ffnscope.heatmaps import evenly_spaced_rows, heatmap_file, minmax_rows, pool_neurons
-from ffnscope.metrics import gelu
 from ffnscope.shards import ShardSet
+from tiny_xglm import XGLM_FFN
 
 
 def test_minmax_rows_hand_computed():
@@ -35,7 +36,7 @@ def write_shard(path):
         "combinator": detector[:, ::-1] * 2,
         "detector_pre": np.array([[-1, 0, 1, 2]] * 5, np.float32),
     }
-    with ShardSet({0: path}, 5, "float32", "none", {0: {"layer": 0}}) as shards:
+    with ShardSet({0: path}, 5, "float32", "none", {0: {"layer": 0, **XGLM_FFN}}) as shards:
         shards.write(0, {0: rows}, np.array([0, 0, 1, 1, 2], np.int32), np.zeros(5, np.int32))
     return rows
 
@@ -54,7 +55,7 @@ def test_heatmap_file_paper(tmp_path):
 def test_heatmap_file_authors_code_reads_gelu_of_pre_activations(tmp_path):
     write_shard(tmp_path / "s.h5")
     heatmap_file(tmp_path / "s.h5", tmp_path / "h.npz", "authors_code", max_prefixes=10, max_neurons=0)
-    g = gelu(np.array([-1, 0, 1, 2], np.float64))  # [-0.1587, 0, 0.8413, 1.9545]
+    g = activate(np.array([-1, 0, 1, 2], np.float64), "gelu")  # [-0.1587, 0, 0.8413, 1.9545]
     expected = (g - g.min()) / (g.max() - g.min())
     with np.load(tmp_path / "h.npz") as f:
         assert f["detector"].shape == (5, 4)

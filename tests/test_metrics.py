@@ -1,17 +1,18 @@
 import numpy as np
 import pytest
 
+from ffnscope.activations import activate
 from ffnscope.bootstrap import Bootstrap, resample_indices
 from ffnscope.metrics import (
     SentenceStats,
     firing_rule,
-    gelu,
-    prepare_chunk,
     row_flatness,
     sentence_statistics,
     shard_statistics,
 )
+from ffnscope.neurons import source
 from ffnscope.shards import ShardSet
+from tiny_xglm import XGLM_FFN
 
 F32 = 1e-6  # flatness of float32 rows is computed in float32 (relative error ~1e-7)
 
@@ -21,9 +22,11 @@ def rows(*values):
 
 
 def layer_statistics(chunks, rule, method):
-    """Whole-shard statistics with every row in sentence 0 (the per-sentence split does not
-    change whole-shard values; see test_per_sentence_sums_equal_whole_shard_values)."""
-    return sentence_statistics(((c, np.zeros(len(c), int)) for c in chunks), 1, rule, method)
+    """Whole-shard statistics of XGLM-like detector rows (neuron values as the method takes
+    them) with every row in sentence 0 (the per-sentence split does not change whole-shard
+    values; see test_per_sentence_sums_equal_whole_shard_values)."""
+    neurons = source("detector", method, "neuron", "plain", "gelu")
+    return sentence_statistics(((c, np.zeros(len(c), int)) for c in chunks), 1, rule, method, neurons)
 
 
 # --- flatness, eq. (2)-(3) -------------------------------------------------------------------
@@ -175,27 +178,6 @@ def test_unknown_method_and_rule_fail_at_construction():
 # --- authors_code method: GELU first -----------------------------------------------------------
 
 
-def test_gelu_values():
-    x = np.array([-10, -1, 0, 1, 2], dtype=np.float32)
-    g = gelu(x)
-    assert g.dtype == np.float32
-    # x * Phi(x): Phi(1) = 0.8413447460685429, Phi(2) = 0.9772498680518208, Phi(-1) = 1 - Phi(1)
-    np.testing.assert_allclose(g[1:], [-0.15865525393145707, 0.0, 0.8413447460685429, 1.9544997361036416], rtol=1e-6)
-    # GELU(-10) = -10 * Phi(-10) = -7.619853e-23: tiny, but representable in float32 and != 0
-    assert g[0] != 0 and g[0] == pytest.approx(-7.619853024160583e-23, rel=1e-6)
-    assert gelu(x.astype(np.float16))[0] == 0  # float16 underflows to (-)0
-
-
-def test_float16_rows_take_the_gelu_table_with_the_same_numbers():
-    every = np.arange(1 << 16, dtype=np.uint16).view(np.float16).reshape(256, 256)
-    got = prepare_chunk(every, "authors_code")
-    assert got.dtype == np.float32
-    with np.errstate(invalid="ignore"):  # NaN patterns included
-        np.testing.assert_array_equal(got, gelu(every.astype(np.float32)))
-    assert prepare_chunk(every, "paper").dtype == np.float32
-    np.testing.assert_array_equal(prepare_chunk(every, "paper"), every.astype(np.float32))
-
-
 def test_authors_code_applies_gelu_before_counting():
     x = rows([-10, 1], [2, -10])
     neq = layer_statistics([x], "!= 0", "authors_code")
@@ -262,8 +244,10 @@ def grouped_rows(seed=0, n_sentences=9, neurons=13):
 def test_per_sentence_sums_equal_whole_shard_values(method):
     x, index = grouped_rows()
     cuts = [0, 1, 5, 6, 17, 30, len(x)]  # chunk boundaries inside sentences
-    stats = sentence_statistics([(x[a:b], index[a:b]) for a, b in zip(cuts, cuts[1:])], 9, "!= 0", method)
-    y = gelu(x) if method == "authors_code" else x
+    neurons = source("detector", method, "neuron", "plain", "gelu")
+    blocks = [(x[a:b], index[a:b]) for a, b in zip(cuts, cuts[1:])]
+    stats = sentence_statistics(blocks, 9, "!= 0", method, neurons)
+    y = activate(x, "gelu") if method == "authors_code" else x
     # whole-shard values computed directly from all rows
     assert stats.total_prefixes() == len(x)
     assert np.array_equal(stats.frequency(), (y != 0).mean(axis=0))
@@ -305,7 +289,7 @@ def test_shard_statistics_reads_the_method_source(tmp_path):
     combinator = rows([1, -1, 0], [0, 2, -2], [1, 1, 1], [-1, 0, 1], [2, 2, -3])
     index = np.array([0, 0, 1, 2, 2])
     path = tmp_path / "layer03.h5"
-    with ShardSet({3: path}, 5, "float32", "none", {3: {"n_sentences": 3, "layer": 3}}) as shard:
+    with ShardSet({3: path}, 5, "float32", "none", {3: {"n_sentences": 3, "layer": 3, **XGLM_FFN}}) as shard:
         shard.write(0, {3: {"detector": detector, "combinator": combinator, "detector_pre": pre}}, index, np.arange(5))
     for chunk_rows in (2, 4096):  # chunks of 2 rows split sentence 2 across chunks
         paper = shard_statistics(path, "detector", "paper", "> 0", chunk_rows)
@@ -313,17 +297,19 @@ def test_shard_statistics_reads_the_method_source(tmp_path):
         assert paper.activation_sums.tolist() == [[2, 1], [1, 1], [3, 1]]
         authors = shard_statistics(path, "detector", "authors_code", "> 0", chunk_rows)
         np.testing.assert_allclose(
-            authors.activation_sums, [gelu(pre[:2]).sum(0), gelu(pre[2]), gelu(pre[3:]).sum(0)], rtol=1e-6
+            authors.activation_sums,
+            [activate(pre[:2], "gelu").sum(0), activate(pre[2], "gelu"), activate(pre[3:], "gelu").sum(0)],
+            rtol=1e-6,
         )
         # GELU > 0 exactly where pre > 0: neuron 0 fires in 3 of 5 prefixes, neuron 1 in 1
         assert authors.frequency().tolist() == [0.6, 0.2]
         comb = shard_statistics(path, "combinator", "authors_code", "> 0", chunk_rows)
-        np.testing.assert_allclose(comb.activation_sums.sum(0), gelu(combinator).sum(0), rtol=1e-6)
+        np.testing.assert_allclose(comb.activation_sums.sum(0), activate(combinator, "gelu").sum(0), rtol=1e-6)
 
 
 def test_missing_pre_activation_dataset_is_a_clear_error(tmp_path):
     path = tmp_path / "layer00.h5"
-    with ShardSet({0: path}, 1, "float32", "none", {0: {"n_sentences": 1}}) as shard:
+    with ShardSet({0: path}, 1, "float32", "none", {0: {"n_sentences": 1, **XGLM_FFN}}) as shard:
         shard.write(0, {0: {"detector": rows([1, 2]), "combinator": rows([3])}}, np.array([0]), np.array([0]))
     assert shard_statistics(path, "detector", "paper", "> 0").total_prefixes() == 1
     with pytest.raises(ValueError, match=r"layer00.h5: no dataset 'detector_pre', which method 'authors_code'"):

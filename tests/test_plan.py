@@ -98,7 +98,7 @@ def test_plan_table_rows_are_the_estimates(tmp_path):
         n_sentences=100,
         words_per_sentence=10,
         tokens_per_word=1.5,
-        store_pre_activation=True,
+        methods=["paper", "authors_code"],
     )
     cpu = plan.estimate_run(
         plan.ModelDims(4, 64, 256),

@@ -69,6 +69,7 @@ def stats():
                             "n_prefixes": 10,
                             "n_sentences": 2,
                             "firing_rule": "> 0",
+                            "neuron_value": "w2_input",
                         }
                     )
     return pd.DataFrame(rows)
@@ -155,6 +156,7 @@ def test_frequency_figure_panels_lines_and_both_bands(stats):
     assert fig.axes[0].get_ylabel() == "Activation frequency"
     title = fig.get_suptitle()
     assert "detector" in title and "method: paper" in title and "firing rule: > 0" in title
+    assert "neuron value: w2_input" in title and "NOT MEASURABLE" not in title
     assert legend_labels(fig) == [
         "wmt14-de-en/de",
         "wmt14-de-en/en",
@@ -163,6 +165,12 @@ def test_frequency_figure_panels_lines_and_both_bands(stats):
         "95 % bootstrap CI over sentences",
     ]
     assert [line.get_color() for line in fig.axes[0].lines] == [line.get_color() for line in fig.axes[1].lines]
+
+
+def test_frequency_that_cannot_vary_says_why_in_the_title(stats):
+    reason = "gelu_pytorch_tanh is non-zero for every non-zero input: ~1.0 by construction"
+    fig = make_activation_frequency_figure(stats.assign(not_measurable=reason), "detector")
+    assert fig.get_suptitle().endswith(f"\nNOT MEASURABLE on this architecture: {reason}")
 
 
 def test_no_ci_band_when_intervals_are_off(stats):

@@ -99,6 +99,7 @@ def stats():
             "mean_ci_low": 0.0,
             "mean_ci_high": 1.0,
             "firing_rule": "> 0",
+            "neuron_value": "w2_input",
         }
         for model in MODELS
         for i, code in enumerate(FLORES)

@@ -11,6 +11,7 @@ from ffnscope.distance import PAIRINGS
 from ffnscope.figures import FIGURES, HEATMAPS
 from ffnscope.methods import METHODS, firing_rule_for, method
 from ffnscope.metrics import firing_rule
+from ffnscope.neurons import FAMILIES, ROLES, source
 from ffnscope.plots.draw import draw_function
 from ffnscope.schemas import MODEL_TABLES, TABLES, TEXT_COLUMNS, table
 from ffnscope.shards import PRE_ACTIVATION, SUBLAYERS
@@ -53,7 +54,10 @@ def test_unknown_method_names_the_valid_ones():
 
 @pytest.mark.parametrize("m", METHODS.values(), ids=METHODS)
 def test_method_fields_are_valid(m):
-    assert m.detector_source in (SUBLAYERS[0], PRE_ACTIVATION)
+    for family in FAMILIES:  # every method has a neuron value for every FFN family and role
+        for role in ROLES:
+            datasets = {source(sl, m.name, role, family, "gelu").dataset for sl in SUBLAYERS}
+            assert datasets <= {*SUBLAYERS, PRE_ACTIVATION}
     if m.firing_rule is not None:
         firing_rule(m.firing_rule)
     assert m.distance_pairings and set(m.distance_pairings) <= set(PAIRINGS)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.stats import pearsonr, rankdata, spearmanr
 
-from ffnscope.metrics import gelu
+from ffnscope.activations import activate
 from ffnscope.rsa import (
     average_ranks,
     batches,
@@ -14,6 +14,7 @@ from ffnscope.rsa import (
     subsample_rows,
 )
 from ffnscope.shards import ShardSet
+from tiny_xglm import XGLM_FFN
 
 
 def write_model(tmp_path, name, layers, rng, lengths=(3, 4, 2, 3), width=6):
@@ -28,7 +29,7 @@ def write_model(tmp_path, name, layers, rng, lengths=(3, 4, 2, 3), width=6):
             for s, w in (("detector", width), ("combinator", width + 2), ("detector_pre", width))
         }
         path = tmp_path / name / f"layer{layer:02d}.h5"
-        with ShardSet({layer: path}, n, "float32", "none", {layer: {"layer": layer}}) as shards:
+        with ShardSet({layer: path}, n, "float32", "none", {layer: {"layer": layer, **XGLM_FFN}}) as shards:
             shards.write(0, {layer: rows}, sentence_index, np.zeros(n, dtype=np.int32))
         paths[layer], data[layer] = path, {k: v.astype(np.float32) for k, v in rows.items()}
     return paths, data
@@ -104,8 +105,8 @@ def test_authors_rsa_is_batched_pearson_of_full_correlation_matrices(tmp_path):
     table = rsa_table(files, [("a", "b")], method="authors_code", side="t/de")
     source = {"detector": "detector_pre", "combinator": "combinator"}
     for row in table.itertuples():
-        xa = gelu(data_a[row.layer_a][source[row.sublayer]])
-        xb = gelu(data_b[row.layer_b][source[row.sublayer]])
+        xa = activate(data_a[row.layer_a][source[row.sublayer]], "gelu")
+        xb = activate(data_b[row.layer_b][source[row.sublayer]], "gelu")
         expected = np.mean(
             [
                 pearsonr(np.corrcoef(xa[b]).ravel(), np.corrcoef(xb[b]).ravel()).statistic

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from ffnscope.metrics import shard_statistics
 from ffnscope.models import load_model, resolve_device, resolve_dtype
+from ffnscope.neurons import shard_source
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import (
     SnapshotSettings,
@@ -20,6 +22,7 @@ from ffnscope.snapshot import (
     snapshot,
     windows,
 )
+from tiny_xglm import build_tiny_gated
 
 # Float32 activations of one full pass vs. a prefix pass differ only by summation order.
 RTOL = 1e-4
@@ -131,6 +134,43 @@ def test_tiny_xglm_single_pass_equals_per_prefix_passes(tiny_xglm_dir, wmt_sente
 
 def test_tiny_xglm_subword_and_authors_prefixes(tiny_xglm_dir, wmt_sentences, tmp_path):
     check_single_pass(tiny_xglm_dir, wmt_sentences[:3], [1], xglm_ffn, tmp_path, unit="subword", variant="authors_code")
+
+
+@pytest.mark.parametrize("model_type, activation", [("llama", "silu"), ("gemma3_text", "gelu_pytorch_tanh")])
+def test_gated_neurons_fire_where_the_gate_fires(model_type, activation, wmt_sentences, tmp_path):
+    """A tiny gated model: shards equal independent per-prefix passes; they record the FFN
+    family and the model's activation; a detector neuron fires (method paper, "> 0") exactly
+    where act(gate(x)) > 0 of the model's own act_fn module; and the activation the analysis
+    applies to stored gate outputs equals that module's output."""
+    model_dir = build_tiny_gated(tmp_path / model_type, model_type)
+    layers = [0, 3]
+    check_single_pass(model_dir, wmt_sentences[:4], layers, gated_ffn, tmp_path, token_budget=120)
+    loaded = load_model("m", str(model_dir), device="cpu", dtype="float32")
+    model, encoded = loaded.model, encode_all(loaded.tokenizer, wmt_sentences[:4], SnapshotSettings())
+    for layer in layers:
+        path = tmp_path / f"layer{layer:02d}.h5"
+        attrs = read_attrs(path)
+        assert (attrs["ffn_family"], attrs["activation"]) == ("gated", activation)
+        act_fn = model.model.layers[layer].mlp.act_fn
+        gate = np.concatenate(
+            [
+                reference_rows(model, gated_ffn, [layer], e.input_ids, e.positions)[layer]["detector_pre"]
+                for e in encoded
+            ]
+        )
+        with torch.no_grad():
+            want = act_fn(torch.from_numpy(gate)).numpy()
+        stats = shard_statistics(path, "detector", "paper", "> 0")
+        assert stats.neuron_value == "act(gate)"
+        np.testing.assert_array_equal(stats.fires.sum(0) / stats.total_prefixes(), (want > 0).mean(0))
+        with h5py.File(path) as f:
+            src, data = shard_source(f, "detector", "paper", "neuron")
+            np.testing.assert_allclose(
+                src.rows(data[...]), act_fn(torch.from_numpy(data[...])).numpy(), rtol=1e-6, atol=1e-7
+            )
+        # W2's input stays available: its sign is that of a product with up(x)
+        w2 = shard_statistics(path, "detector", "paper", "> 0", gated="w2_input")
+        assert w2.neuron_value == "w2_input" and "by construction" in w2.firing_not_measurable()
 
 
 @pytest.mark.slow

@@ -114,6 +114,21 @@ def const(x):
     return np.full(len(LAYERS), float(x))
 
 
+def test_metrics_that_cannot_vary_are_not_measurable_not_scored():
+    drop = V([1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5])
+    table = per_side(lambda lang, s: {"mean": drop, "std": const(0.1)})
+    reason = "gelu is non-zero for every non-zero input: ~1.0 by construction"
+    table["not_measurable"] = reason
+    assert results({"activation_frequency": table}, "frequency-drops-late") == [
+        ("m", "paper", "detector", "NOT MEASURABLE")
+    ]
+    assert evidence({"activation_frequency": table}, "frequency-drops-late") == [
+        f"not measurable on this architecture: {reason}"
+    ]
+    table["not_measurable"] = np.nan  # read back from a table: measurable rows are empty
+    assert results({"activation_frequency": table}, "frequency-drops-late")[0][3] == "PASS"
+
+
 def test_thirds():
     assert thirds(range(9)) == ([0, 1, 2], [3, 4, 5], [6, 7, 8])
     assert thirds([4, 0, 2, 6]) == ([0, 2], [4], [6])
@@ -389,7 +404,7 @@ def test_write_summary_tsv_and_markdown(tables, tmp_path):
     assert tsv["min_flatness_layer"].tolist() == [4, 4] and tsv["max_rank_correlation_layer"].tolist() == [4, 4]
     md = (tmp_path / "summary.md").read_text()
     n = {r: sum(c.result == r for c in checks) for r in ("PASS", "FAIL", "SKIP")}
-    assert f"{len(checks)} checks: {n['PASS']} PASS, {n['FAIL']} FAIL, {n['SKIP']} SKIP." in md
+    assert f"{len(checks)} checks: {n['PASS']} PASS, {n['FAIL']} FAIL, 0 NOT MEASURABLE, {n['SKIP']} SKIP." in md
     assert "| m | paper | detector | 9 | 4 | 1.167 | 8 | 1.5 | 4 | 0.9333 |" in md
     assert "### combinator-flatness-dip (§4.2, Fig. 6)" in md
     assert "| m | paper | combinator | **PASS** | minimum 1.167 at layer 4; layer 0: 9.167, layer 8: 9.167 |" in md
@@ -398,4 +413,4 @@ def test_write_summary_tsv_and_markdown(tables, tmp_path):
 
 def test_markdown_without_checks_lists_every_claim():
     md = markdown(pd.DataFrame(columns=["model"]), [], [])
-    assert md.count("### ") == len(CLAIMS) and "0 checks: 0 PASS, 0 FAIL, 0 SKIP." in md
+    assert md.count("### ") == len(CLAIMS) and "0 checks: 0 PASS, 0 FAIL, 0 NOT MEASURABLE, 0 SKIP." in md

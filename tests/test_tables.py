@@ -19,7 +19,9 @@ FREQUENCY = [
     "ci_high",
     "n_prefixes",
     "n_sentences",
+    "neuron_value",
     "firing_rule",
+    "not_measurable",
     "language",
     "script",
 ]
@@ -38,6 +40,7 @@ FLATNESS = [
     "mean_ci_high",
     "n_prefixes",
     "n_sentences",
+    "neuron_value",
     "language",
     "script",
 ]
@@ -63,7 +66,9 @@ def test_stats_row_values():
         "lang": "de",
         "sublayer": "detector",
         "layer": 3,
+        "neuron_value": "as given",
         "firing_rule": "> 0",
+        "not_measurable": "",
         "mean": 0.5,
         "std": 0.5,
         "n_prefixes": 2,

@@ -9,12 +9,13 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
+from ffnscope.activations import activate
 from ffnscope.distance import paired_distances
 from ffnscope.figures import FIGURES
-from ffnscope.metrics import gelu
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.tables import read_tsv
 from ffnscope.testsets import clean_sentence
@@ -98,6 +99,7 @@ def test_outputs_and_values(workflow_run):
     attrs = read_attrs(shard)
     assert attrs["model"] == "tiny-xglm" and attrs["layer"] == 2 and attrs["storage_dtype"] == "float16"
     assert attrs["second_linear_module"] == "layers.2.fc2"
+    assert (attrs["ffn_family"], attrs["activation"]) == ("plain", "gelu")
     freq = read_tsv(workflow_run / "results/tables/tiny-xglm/activation_frequency.tsv")
     assert list(freq.columns) == [
         "model",
@@ -112,7 +114,9 @@ def test_outputs_and_values(workflow_run):
         "ci_high",
         "n_prefixes",
         "n_sentences",
+        "neuron_value",
         "firing_rule",
+        "not_measurable",
         "language",
         "script",
     ]
@@ -127,13 +131,15 @@ def test_outputs_and_values(workflow_run):
     det = read_dataset(shard, "detector").astype(np.float32)
     per_neuron = (det > 0).mean(axis=0)
     assert row.n_prefixes == det.shape[0] and row.n_sentences == 3 and row.firing_rule == "> 0"
+    assert row.neuron_value == "w2_input" and pd.isna(row.not_measurable)
     assert row["mean"] == pytest.approx(per_neuron.mean(), abs=1e-12)
     assert row["std"] == pytest.approx(per_neuron.std(), abs=1e-12)
     assert row.ci_low <= row["mean"] <= row.ci_high
     # the authors' detectors: GELU of the stored fc1 output, counted with != 0
     authors = freq.query(f"method == 'authors_code' and {hi_det}").iloc[0]
-    pre = gelu(read_dataset(shard, "detector_pre").astype(np.float32))
+    pre = activate(read_dataset(shard, "detector_pre").astype(np.float32), "gelu")
     assert authors["mean"] == pytest.approx((pre != 0).mean(), abs=1e-12) and authors.firing_rule == "!= 0"
+    assert authors.neuron_value == "act(w1)" and "~1.0 by construction" in authors.not_measurable
     flat = read_tsv(workflow_run / "results/tables/tiny-xglm/flatness.tsv")
     assert set(flat.sublayer) == {"detector", "combinator"} and set(flat.method) == {"paper", "authors_code"}
     figures = sorted(p.relative_to(workflow_run).as_posix() for p in (workflow_run / "results/figures").rglob("*.png"))

@@ -78,6 +78,10 @@ TINY_XGLM_CONFIG = dict(
 )
 
 
+# The shard attributes of an XGLM's FFN (plain, exact GELU), for synthetic shards.
+XGLM_FFN = {"ffn_family": "plain", "activation": "gelu"}
+
+
 def train_sentencepiece(corpus: list[str], vocab_size: int = 300) -> bytes:
     """Train a unigram sentencepiece model (unk=0, bos=1, eos=2, no pad) in memory and return
     its serialised proto. Single-threaded and unshuffled, hence deterministic."""
@@ -132,7 +136,6 @@ def build_tiny_xglm(
     """Build and save a tiny random XGLM causal LM with a sentencepiece tokenizer trained on
     `corpus` (default `DEFAULT_CORPUS`). Deterministic for a given (corpus, seed, vocab_size);
     takes a second or two. Written atomically (`atomic_path`). Returns `out_dir`."""
-    import torch
     from transformers import XGLMConfig, XGLMForCausalLM
 
     out_dir = Path(out_dir)
@@ -142,9 +145,50 @@ def build_tiny_xglm(
     tokenizer = xglm_tokenizer_from_spm(train_sentencepiece(lines, vocab_size))
 
     config = XGLMConfig(vocab_size=len(tokenizer), **TINY_XGLM_CONFIG)
+    return _save_random(out_dir, XGLMForCausalLM, config, tokenizer, seed)
+
+
+# Gated FFNs, W2(act(gate x) * up x): Llama-style (SiLU) and Gemma 3 (tanh GELU), of the tiny
+# XGLM's size, with its tokenizer (a model's ids need no tokenizer of its own family).
+TINY_GATED = {
+    "llama": ("LlamaConfig", "LlamaForCausalLM", {"hidden_act": "silu"}),
+    "gemma3_text": (
+        "Gemma3TextConfig",
+        "Gemma3ForCausalLM",
+        {"hidden_activation": "gelu_pytorch_tanh", "head_dim": 16, "sliding_window": 8, "query_pre_attn_scalar": 16},
+    ),
+}
+
+
+def build_tiny_gated(out_dir: str | Path, model_type: str, *, seed: int = 0) -> Path:
+    """A tiny random causal LM with a gated FFN (`TINY_GATED`), saved like `build_tiny_xglm`."""
+    import transformers
+
+    config_class, model_class, extra = TINY_GATED[model_type]
+    tokenizer = xglm_tokenizer_from_spm(train_sentencepiece([line.strip() for line in DEFAULT_CORPUS if line.strip()]))
+    config = getattr(transformers, config_class)(
+        vocab_size=len(tokenizer),
+        hidden_size=TINY_XGLM_CONFIG["d_model"],
+        intermediate_size=TINY_XGLM_CONFIG["ffn_dim"],
+        num_hidden_layers=TINY_XGLM_CONFIG["num_layers"],
+        num_attention_heads=TINY_XGLM_CONFIG["attention_heads"],
+        num_key_value_heads=2,
+        max_position_embeddings=TINY_XGLM_CONFIG["max_position_embeddings"],
+        pad_token_id=TINY_XGLM_CONFIG["pad_token_id"],
+        bos_token_id=TINY_XGLM_CONFIG["bos_token_id"],
+        eos_token_id=TINY_XGLM_CONFIG["eos_token_id"],
+        **extra,
+    )
+    return _save_random(Path(out_dir), getattr(transformers, model_class), config, tokenizer, seed)
+
+
+def _save_random(out_dir: Path, model_class, config, tokenizer, seed: int) -> Path:
+    """A model of `model_class` with seeded random weights and its tokenizer, written atomically."""
+    import torch
+
     with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG alone
         torch.manual_seed(seed)
-        model = XGLMForCausalLM(config)
+        model = model_class(config)
     model.eval()
 
     with atomic_path(out_dir) as staging:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ffnscope.metrics import gelu
+from ffnscope.activations import activate
 from ffnscope.models import LoadedModel, load_model
 from ffnscope.prefixes import EncodedSentence
 from ffnscope.shards import SUBLAYERS, ShardSet, iter_chunks, read_dataset
@@ -269,13 +269,13 @@ def synthetic_shard(
     n = int(counts.sum())
     pre = rng.standard_normal((n, ffn_dim), dtype=np.float32)
     rows = {
-        "detector": gelu(pre).astype(np.float16),
+        "detector": activate(pre, "gelu").astype(np.float16),
         "detector_pre": pre.astype(np.float16),
         "combinator": rng.standard_normal((n, d_model), dtype=np.float32).astype(np.float16),
     }
     sentence_index = np.repeat(np.arange(n_sentences, dtype=np.int32), counts)
     token_position = np.concatenate([np.arange(1, c + 1, dtype=np.int32) for c in counts])
-    attrs = {"n_sentences": n_sentences, "layer": 0, "model": "synthetic"}
+    attrs = {"n_sentences": n_sentences, "layer": 0, "model": "synthetic", "ffn_family": "plain", "activation": "gelu"}
     with ShardSet({0: path}, n, "float16", "none", {0: attrs}) as shards:
         shards.write(0, {0: rows}, sentence_index, token_position)
     return n

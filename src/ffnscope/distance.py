@@ -13,10 +13,11 @@ Pairings (method `paper`):
 
 Methods (ffnscope.methods; `Method.distance_pairings` are the pairings each reports):
   paper         rows as stored; one target sentence per source sentence (Algorithm 1)
-  authors_code  as the authors' scripts: rows GELU'd (`metrics.analysed_rows`) and L2-normalised,
-                both languages' rows resampled with replacement (here seeded), every source row's
-                minimum over ALL resampled target rows of the test set (pooled), summed with the
-                source rows' resampling multiplicities. The pairing plays no role there, so the
+  authors_code  as the authors' scripts: rows activated with the model's activation
+                (ffnscope.neurons) and L2-normalised, both languages' rows resampled with
+                replacement (here seeded), every source row's minimum over ALL resampled
+                target rows of the test set (pooled), summed with the source rows'
+                resampling multiplicities. The pairing plays no role there, so the
                 method reports the `parallel` pairing only (a `shuffled` value would equal it).
 
 Memory is bounded by the block sizes, not by the corpus: the paper method holds one block of
@@ -41,7 +42,7 @@ import torch
 
 from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
-from .metrics import analysed_rows, source_dataset
+from .neurons import Source, shard_source
 from .schemas import TABLES
 from .shards import read_rows
 from .tables import gather
@@ -196,12 +197,11 @@ def _blocks(n: int, size: int) -> Iterable[slice]:
     return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
-def _analysed_rows(data: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndarray:
-    """Rows as the method analyses them (`metrics.analysed_rows`); rows used as stored stay in
-    their storage dtype until `_padded`, as torch converts float16 twice as fast as numpy."""
-    if not methods.method(method).gelu_at_analysis:
-        return read_rows(data, rows, dtype=None)
-    return analysed_rows(data, rows, method)
+def _vector_rows(source: Source, data: h5py.Dataset, rows: np.ndarray) -> np.ndarray:
+    """Rows as the analysis uses them (`Source.rows`); rows used as stored stay in their
+    storage dtype until `_padded`, as torch converts float16 twice as fast as numpy."""
+    stored = read_rows(data, rows, dtype=None)
+    return source.rows(stored) if source.activated else stored
 
 
 def paired_distances(
@@ -235,12 +235,12 @@ def paired_distances(
     # blocks of consecutive sentences: their source and parallel target rows are one
     # contiguous read each (sorting by length saved padding but scattered the reads: slower)
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
-        src_data, tgt_data = source_dataset(fs, sublayer, method), source_dataset(ft, sublayer, method)
+        (src_source, src_data), (tgt_source, tgt_data) = (shard_source(f, sublayer, method, "vector") for f in (fs, ft))
         for block in _blocks(ids.size, block_sentences):
-            src_rows = _analysed_rows(src_data, src.row_indices(ids[block]), method)
+            src_rows = _vector_rows(src_source, src_data, src.row_indices(ids[block]))
             for pairing in pairings:
                 tgt_ids = targets[pairing][block]
-                tgt_rows = _analysed_rows(tgt_data, tgt.row_indices(tgt_ids), method)
+                tgt_rows = _vector_rows(tgt_source, tgt_data, tgt.row_indices(tgt_ids))
                 sums[pairing][block] = pair_min_distance_sums(
                     src_rows, src.lengths(ids[block]), tgt_rows, tgt.lengths(tgt_ids), metric
                 )
@@ -257,9 +257,10 @@ def pooled_distances(
     seed: int = 0,
     block_rows: int = 4096,
 ) -> DistanceResult:
-    """The authors' variant: GELU'd, L2-normalised rows; n rows drawn with replacement from
-    each language's n rows; every drawn source row's minimum distance to any drawn target row
-    of the whole test set; summed (a row drawn k times counts k times).
+    """The authors' variant: rows activated with the model's activation (GELU for XGLM) and
+    L2-normalised; n rows drawn with replacement from each language's n rows; every drawn
+    source row's minimum distance to any drawn target row of the whole test set; summed (a
+    row drawn k times counts k times).
 
     Drawing target rows with replacement only decides WHICH rows are in the pool, so the
     distinct drawn target rows are streamed; source draws become per-row multiplicities. Per
@@ -276,12 +277,14 @@ def pooled_distances(
     drawn = np.flatnonzero(multiplicity)
     row_min = np.empty(drawn.size)
     with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
-        src_data, tgt_data = source_dataset(fs, sublayer, "authors_code"), source_dataset(ft, sublayer, "authors_code")
+        (src_source, src_data), (tgt_source, tgt_data) = (
+            shard_source(f, sublayer, "authors_code", "vector") for f in (fs, ft)
+        )
         for block in _blocks(drawn.size, block_rows):
-            a = _unit(torch.as_tensor(analysed_rows(src_data, drawn[block], "authors_code")))
+            a = _unit(torch.as_tensor(_vector_rows(src_source, src_data, drawn[block])))
             best = torch.full((a.shape[0],), float("inf"))
             for chunk in _blocks(pool.size, AUTHORS_CHUNK_ROWS):
-                b = _unit(torch.as_tensor(analysed_rows(tgt_data, pool[chunk], "authors_code")))
+                b = _unit(torch.as_tensor(_vector_rows(tgt_source, tgt_data, pool[chunk])))
                 best = torch.minimum(best, distance_matrix(a, b, metric).min(dim=1).values)
             row_min[block] = best.double().numpy()
     position = np.searchsorted(src.ids, src.sentence_index[drawn])

@@ -2,9 +2,10 @@
 
 Each prefix's activation vector is min-max scaled over ALL neurons of the layer, S of eq. (3)
 (the quantity whose entropy is the activation flatness), so a row shows where that prefix's
-activations peak. For `authors_code` the rows are the method's (`metrics.analysed_rows`:
-GELU'd, detectors from their pre-activation values); the scaling is eq. (3) for both methods,
-keeping the picture in [0, 1].
+activations peak. Rows are the neuron values of ffnscope.neurons (role "neuron": for a gated
+FFN the gate's activation; for `authors_code` activated with the model's activation, detectors
+from their pre-activation values); the scaling is eq. (3) for both methods, keeping the
+picture in [0, 1].
 
 Bounded size whatever the corpus: at most `max_prefixes` rows, evenly spaced over the shard
 (so every part of the test set is shown, in sentence order), and at most `max_neurons`
@@ -24,8 +25,8 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_path
-from .metrics import analysed_rows, source_dataset
-from .shards import SUBLAYERS
+from .neurons import shard_source
+from .shards import SUBLAYERS, read_rows
 
 
 def evenly_spaced_rows(n_rows: int, max_prefixes: int) -> np.ndarray:
@@ -58,8 +59,11 @@ def pool_neurons(s: np.ndarray, max_neurons: int) -> tuple[np.ndarray, np.ndarra
     return np.maximum.reduceat(s, starts, axis=1), starts
 
 
-def heatmap_file(shard: str | Path, out: str | Path, method: str, *, max_prefixes: int, max_neurons: int) -> None:
-    """One layer's heat maps of both sublayers -> .npz (written atomically)."""
+def heatmap_file(
+    shard: str | Path, out: str | Path, method: str, *, max_prefixes: int, max_neurons: int, gated: str = "gate"
+) -> None:
+    """One layer's heat maps of both sublayers -> .npz (written atomically); `gated` is
+    config neurons.gated. The npz names each sublayer's neuron value (`{sublayer}_value`)."""
     with h5py.File(shard, "r") as f:
         sentence_index = f["sentence_index"][...]
         if sentence_index.size == 0:
@@ -67,7 +71,9 @@ def heatmap_file(shard: str | Path, out: str | Path, method: str, *, max_prefixe
         rows = evenly_spaced_rows(sentence_index.size, max_prefixes)
         arrays = {"sentence_index": sentence_index[rows], "row_index": rows}
         for sublayer in SUBLAYERS:
-            x = analysed_rows(source_dataset(f, sublayer, method), rows, method)
+            source, dataset = shard_source(f, sublayer, method, "neuron", gated)
+            x = source.rows(read_rows(dataset, rows, dtype=None))
+            arrays[f"{sublayer}_value"] = np.array(source.value)
             pooled, starts = pool_neurons(minmax_rows(x), max_neurons)
             arrays[sublayer] = pooled.astype(np.float32)
             arrays[f"{sublayer}_neuron_start"] = starts

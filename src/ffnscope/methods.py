@@ -14,11 +14,10 @@ from dataclasses import dataclass
 class Method:
     name: str
     description: str
-    # detectors read from the shard: W2's input ("detector") or fc1's output before the
-    # activation ("detector_pre"), which the method activates at analysis time
-    detector_source: str
-    # rows GELU'd before every metric (the authors GELU detectors and combinators alike)
-    gelu_at_analysis: bool
+    # the model's activation applied at analysis to W1's / the gate's raw output (detectors)
+    # and to combinators, as the authors' scripts GELU both; what each method reads per FFN
+    # family and analysis is ffnscope.neurons
+    activation_at_analysis: bool
     # firing rule used instead of config metrics.firing_rule, if the method fixes one
     firing_rule: str | None
     # Algorithm 1 pairings the method can tell apart (the authors' pooled variant has no pairs)
@@ -36,8 +35,7 @@ METHODS: dict[str, Method] = {
         Method(
             name="paper",
             description="the formulas as the paper states them",
-            detector_source="detector",
-            gelu_at_analysis=False,
+            activation_at_analysis=False,
             firing_rule=None,
             distance_pairings=("parallel", "shuffled"),
             rsa_diagonal_weight=1,
@@ -46,8 +44,7 @@ METHODS: dict[str, Method] = {
         Method(
             name="authors_code",
             description="as the authors' scripts compute them",
-            detector_source="detector_pre",
-            gelu_at_analysis=True,
+            activation_at_analysis=True,
             firing_rule="!= 0",
             distance_pairings=("parallel",),
             rsa_diagonal_weight=2,

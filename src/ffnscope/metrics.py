@@ -7,15 +7,14 @@ Shards are streamed chunk by chunk, so memory is bounded by the chunk size plus 
 per-sentence arrays [n_sentences, neurons], and the result does not depend on how the rows
 are split into chunks.
 
-Methods (config `metrics.methods`, ffnscope.methods):
-  paper         values used as stored; flatness with eq. (3) as printed
-  authors_code  GELU applied to every chunk first (`Method.gelu_at_analysis`); flatness with
-                their denominator and log offset
+The rows are the neuron values of ffnscope.neurons (`Source.rows`): W2's input, or for a
+gated FFN the gate's activation, or what the authors' method activates with the model's
+activation function. Flatness: eq. (3) as printed for method `paper`, the authors'
+denominator and log offset for `authors_code`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,11 +22,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from scipy.special import erfc
 
 from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
-from .shards import iter_chunks, read_attrs, read_dataset, read_rows
+from .neurons import Source, shard_source
+from .shards import iter_chunks, read_attrs, read_dataset
 
 FIRING_RULE_FORMS = ('"> 0"', '"!= 0"', '"|x| > EPS" (EPS a non-negative float, e.g. "|x| > 1e-3")')
 
@@ -46,68 +45,6 @@ def firing_rule(spec: str) -> Callable[[np.ndarray], np.ndarray]:
     if match and np.isfinite(eps := float(match.group(1))):
         return lambda x: np.abs(x) > eps
     raise ValueError(f"invalid firing rule {spec!r}; valid forms: {', '.join(FIRING_RULE_FORMS)}")
-
-
-def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact GELU, x * Phi(x) = x/2 * (1 + erf(x/sqrt 2)), in the dtype of `x`.
-
-    Evaluated in float64 as x/2 * erfc(-x/sqrt 2), the same function without the cancellation
-    of 1 + erf for negative x, so strongly negative inputs give tiny non-zero outputs (GELU(-10)
-    = -7.6e-23) instead of 0; the final rounding to the input dtype then decides what becomes 0.
-    """
-    x64 = np.asarray(x, dtype=np.float64)
-    y = np.multiply(x64, -1 / np.sqrt(2.0))  # in place from here: two float64 arrays at most
-    erfc(y, out=y)
-    y *= x64
-    y *= 0.5
-    return y.astype(np.asarray(x).dtype, copy=False)
-
-
-def analysis_source(sublayer: str, method: str) -> str:
-    """The shard dataset a method analyses for a sublayer: its `detector_source` for detectors
-    (the authors hooked fc1's OUTPUT, so their detectors are pre-activation values that they
-    GELU at analysis time); the sublayer's own dataset otherwise."""
-    source = methods.method(method).detector_source
-    return source if sublayer == "detector" else sublayer
-
-
-def source_dataset(f: h5py.File, sublayer: str, method: str) -> h5py.Dataset:
-    """The dataset a method analyses for a sublayer (`analysis_source`), or one clear
-    error when the shard lacks it (pre-activations are stored only for authors_code runs)."""
-    source = analysis_source(sublayer, method)
-    if source not in f:
-        raise ValueError(
-            f"{f.filename}: no dataset {source!r}, which method {method!r} analyses for {sublayer}s "
-            f"(has {sorted(f)}); detector_pre is stored when metrics.methods includes authors_code"
-        )
-    return f[source]
-
-
-@functools.cache
-def _gelu_of_every_float16() -> np.ndarray:
-    """GELU (float64, rounded to float32) of all 65,536 float16 bit patterns (NaNs and
-    GELU(-inf) are NaN)."""
-    with np.errstate(invalid="ignore"):
-        return gelu(np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32))
-
-
-def prepare_chunk(chunk: np.ndarray, method: str) -> np.ndarray:
-    """Rows as a method analyses them, at least float32: GELU'd for a method with
-    `gelu_at_analysis` (authors_code), as stored otherwise. float16 rows (the shards' default)
-    are GELU'd by looking their bit patterns up in a table of all 65,536 float16 values: the
-    same float32 numbers as `gelu` of the converted rows, ~20x faster."""
-    chunk = np.asarray(chunk)
-    if not methods.method(method).gelu_at_analysis:
-        return chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
-    if chunk.dtype == np.float16:
-        return _gelu_of_every_float16()[chunk.view(np.uint16)]
-    return gelu(chunk)
-
-
-def analysed_rows(dataset: h5py.Dataset, rows: np.ndarray, method: str) -> np.ndarray:
-    """Rows `rows` of a shard dataset as the method analyses them (`prepare_chunk`), read in
-    their storage dtype so float16 takes the GELU table."""
-    return prepare_chunk(read_rows(dataset, rows, dtype=None), method)
 
 
 def row_flatness(x: np.ndarray, method: str = "paper") -> np.ndarray:
@@ -170,12 +107,15 @@ class SentenceStats:
       flatness        [n_sentences] float64           sum of flatness(X_i) over those prefixes (eq. 1)
       n_prefixes      [n_sentences] int64
     A sentence without prefixes keeps zeros everywhere. Whole-shard values are sums over
-    sentences, so they do not depend on how the rows are split into chunks.
+    sentences, so they do not depend on how the rows are split into chunks. Stored rows are
+    turned into the neuron values of `source` (ffnscope.neurons); without one they are used
+    as given.
     """
 
     firing_rule: str
     method: str
     n_sentences: int
+    source: Source | None = None
     fires: np.ndarray | None = field(default=None, init=False, repr=False)
     activation_sums: np.ndarray | None = field(default=None, init=False, repr=False)
     flatness: np.ndarray = field(init=False, repr=False)
@@ -210,11 +150,23 @@ class SentenceStats:
         ids = sentence_index[starts]
         if np.unique(ids).size != ids.size:
             raise ValueError("the rows of a sentence are not contiguous (sentence_index must be grouped)")
-        chunk = prepare_chunk(chunk, self.method)
+        chunk = (
+            self.source.rows(chunk)
+            if self.source
+            else chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
+        )
         self.fires[ids] += segment_sums(self._fired(chunk), starts, np.int32)
         self.activation_sums[ids] += segment_sums(chunk, starts, np.float64)
         self.flatness[ids] += np.add.reduceat(row_flatness(chunk, self.method), starts)
         self.n_prefixes[ids] += np.diff(np.append(starts, chunk.shape[0]))
+
+    @property
+    def neuron_value(self) -> str:
+        return self.source.value if self.source else "as given"
+
+    def firing_not_measurable(self) -> str:
+        """Why this frequency cannot vary, by construction (`Source.firing_not_measurable`)."""
+        return self.source.firing_not_measurable(self.firing_rule) if self.source else ""
 
     def total_prefixes(self) -> int:
         return int(self.n_prefixes.sum())
@@ -266,24 +218,29 @@ class SentenceStats:
 
 
 def sentence_statistics(
-    blocks: Iterable[tuple[np.ndarray, np.ndarray]], n_sentences: int, firing_rule: str, method: str
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]],
+    n_sentences: int,
+    firing_rule: str,
+    method: str,
+    source: Source | None = None,
 ) -> SentenceStats:
     """Stream (chunk [rows, neurons], sentence_index [rows]) blocks into one SentenceStats."""
-    stats = SentenceStats(firing_rule=firing_rule, method=method, n_sentences=n_sentences)
+    stats = SentenceStats(firing_rule=firing_rule, method=method, n_sentences=n_sentences, source=source)
     for chunk, sentence_index in blocks:
         stats.update(chunk, sentence_index)
     return stats
 
 
 def shard_statistics(
-    path: str | Path, sublayer: str, method: str, firing_rule: str, chunk_rows: int = 1024
+    path: str | Path, sublayer: str, method: str, firing_rule: str, chunk_rows: int = 1024, gated: str = "gate"
 ) -> SentenceStats:
-    """Per-sentence statistics of one sublayer of one shard, streamed in `chunk_rows` blocks
-    of the dataset the method analyses (`analysis_source`)."""
+    """Per-sentence statistics of the neurons of one sublayer of one shard (ffnscope.neurons,
+    role "neuron"; `gated` is config neurons.gated), streamed in `chunk_rows` blocks."""
     with h5py.File(path, "r") as f:
-        source = source_dataset(f, sublayer, method).name.lstrip("/")
+        source, dataset = shard_source(f, sublayer, method, "neuron", gated)
+        name = dataset.name.lstrip("/")
     n_sentences = int(read_attrs(path)["n_sentences"])
     sentence_index = read_dataset(path, "sentence_index")
-    chunks = iter_chunks(path, source, chunk_rows, dtype=None)
+    chunks = iter_chunks(path, name, chunk_rows, dtype=None)
     blocks = ((chunk, sentence_index[i * chunk_rows : i * chunk_rows + len(chunk)]) for i, chunk in enumerate(chunks))
-    return sentence_statistics(blocks, n_sentences, firing_rule, method)
+    return sentence_statistics(blocks, n_sentences, firing_rule, method, source)

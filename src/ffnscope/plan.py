@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .neurons import needs_pre_activation
+
 
 @dataclass(frozen=True)
 class ModelDims:
@@ -112,7 +114,7 @@ def dims_from_config(cfg: dict) -> ModelDims:
     d_model = next(cfg[k] for k in _WIDTH_KEYS if cfg.get(k))
     ffn_dim = next((cfg[k] for k in _FFN_KEYS if cfg.get(k)), 4 * d_model)  # GPT-2/BLOOM: 4 d
     n_layers = next(cfg[k] for k in _DEPTH_KEYS if cfg.get(k))
-    gated = adapter_for(cfg["model_type"]).first_linear.endswith("gate_proj")
+    gated = adapter_for(cfg["model_type"]).ffn_family == "gated"
     return ModelDims(n_layers=n_layers, d_model=d_model, ffn_dim=ffn_dim, gated=gated)
 
 
@@ -165,7 +167,7 @@ def plan_table(
     n_sentences: int,
     words_per_sentence: float,
     tokens_per_word: float,
-    store_pre_activation: bool,
+    methods: list[str],
 ) -> pd.DataFrame:
     """One row per (model, device): snapshot hours and disk of the configured run. `models`:
     dicts with name, path and the analysed layer count (and `like`: the model whose dimensions
@@ -185,7 +187,7 @@ def plan_table(
                 words_per_sentence=words_per_sentence,
                 tokens_per_word=tokens_per_word,
                 bytes_per_value=costs["bytes_per_value"],
-                store_pre_activation=store_pre_activation,
+                store_pre_activation=needs_pre_activation("gated" if dims.gated else "plain", methods),
                 n_layers_analysed=m["n_layers_analysed"],
                 write_mb_s=costs["write_mb_s"],
             )

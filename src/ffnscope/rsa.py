@@ -12,7 +12,7 @@ Methods (ffnscope.methods):
                 rank correlation. §4.4 computes it "on the normalised values of activation"
                 (eq. 3, min-max per prefix): an increasing affine map of each prefix's vector,
                 under which the correlation is invariant, so the normalisation is implied.
-  authors_code  as the authors' scripts: GELU'd rows (`metrics.analysed_rows`); prefixes in
+  authors_code  as the authors' scripts: activated rows (ffnscope.neurons); prefixes in
                 consecutive batches of `batch_prefixes` (5000); per batch the full prefix x
                 prefix correlation matrix (diagonal included); Pearson correlation of two
                 flattened matrices; the mean over batches.
@@ -49,8 +49,8 @@ import pandas as pd
 
 from . import methods
 from .atomic import atomic_path
-from .metrics import analysed_rows, source_dataset
-from .shards import SUBLAYERS
+from .neurons import shard_source
+from .shards import SUBLAYERS, read_rows
 from .tables import table_frame
 
 
@@ -188,8 +188,9 @@ def layer_rdm_file(
         for sublayer in SUBLAYERS:
             z_all = g.create_dataset(f"{sublayer}/z", shape=(int(ends[-1]),), dtype=np.float32)
             diagonal = []
+            source, dataset = shard_source(f, sublayer, method, "vector")
             for sl, end in zip(slices, ends):
-                x = analysed_rows(source_dataset(f, sublayer, method), rows[sl], method)
+                x = source.rows(read_rows(dataset, rows[sl], dtype=None))
                 z, d = batch_vector(x, method, block_rows)
                 z_all[end - z.size : end] = z
                 diagonal.append(d)

@@ -67,7 +67,9 @@ TABLES: dict[str, Table] = {
             "layer_stats",
             _STATS_KEYS
             + (
+                "neuron_value",
                 "firing_rule",
+                "not_measurable",
                 "mean",
                 "std",
                 "frequency_ci_low",
@@ -88,7 +90,8 @@ TABLES: dict[str, Table] = {
         Table(
             "activation_frequency",
             _STATS_KEYS
-            + ("mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "firing_rule")
+            + ("mean", "std", "ci_low", "ci_high", "n_prefixes", "n_sentences", "neuron_value", "firing_rule")
+            + ("not_measurable",)
             + _language_columns(_SIDE_LANGUAGE),
             _STATS_KEYS,
             "model",
@@ -107,6 +110,7 @@ TABLES: dict[str, Table] = {
                 "mean_ci_high",
                 "n_prefixes",
                 "n_sentences",
+                "neuron_value",
             )
             + _language_columns(_SIDE_LANGUAGE),
             _STATS_KEYS,
@@ -201,6 +205,8 @@ TEXT_COLUMNS = (
     "sublayer",
     "method",
     "firing_rule",
+    "neuron_value",
+    "not_measurable",
     "metric",
     "src_lang",
     "tgt_lang",

@@ -336,6 +336,8 @@ def shard_attributes(
         "device": device,
         "device_name": device_name,
         "torch_version": str(torch.__version__),
+        "ffn_family": loaded.adapter.ffn_family,
+        "activation": loaded.adapter.activation_of(loaded.model.config),
         "detector": "input of the FFN's second linear sublayer (post-activation)",
         "combinator": "output of the FFN's second linear sublayer",
         **(pre if settings.store_pre_activation else {}),

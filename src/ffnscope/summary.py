@@ -4,7 +4,10 @@ paper's qualitative claims turned into tests with their numbers and PASS / FAIL 
 The paper states its findings about XGLM in words (§4.1-4.4, §5); each is stated here as a
 test on the tables that can pass or fail on any model, so a run says whether the same
 pattern holds. A test that cannot be evaluated (a table, language, control or layer it needs
-is absent) is a SKIP with the reason. Layers are numbered as in the tables, from 0; the
+is absent) is a SKIP with the reason; one whose metric cannot vary on the model by
+construction (the tables' `not_measurable` column, ffnscope.neurons: e.g. "!= 0" firing of an
+activation that is never 0) is NOT MEASURABLE with the reason, instead of a PASS or FAIL that
+would mean nothing. Layers are numbered as in the tables, from 0; the
 paper counts from 1 (its "layer 20" is layer 19 here).
 
 Conventions: a per-layer curve is the mean over sides (or pairs of sides) of one value; the
@@ -26,6 +29,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ffnscope.atomic import write_text
+from ffnscope.neurons import not_measurable
 from ffnscope.schemas import MODEL_TABLES
 from ffnscope.shards import SUBLAYERS
 from ffnscope.sides import ENGLISH, side_name
@@ -37,6 +41,9 @@ WELL_REPRESENTED = (ENGLISH, "de", "fr")
 LESS_REPRESENTED = ("cs", "hi")
 PAPER_LAYER_20 = 19  # §4.2 "near layer 20" (1-based) in the tables' numbering
 NEAR = 3  # layers either side of PAPER_LAYER_20 that count as "near"
+
+
+RESULTS = ("PASS", "FAIL", "NOT MEASURABLE", "SKIP")
 
 
 class Skip(Exception):
@@ -51,7 +58,7 @@ class Check:
     model: str
     method: str
     sublayer: str
-    result: str  # PASS | FAIL | SKIP
+    result: str  # one of RESULTS
     evidence: str
 
 
@@ -507,6 +514,11 @@ CLAIMS = [
 
 
 def evaluate(claim: Claim, rows: pd.DataFrame, model: str, method: str, sublayer: str) -> Check:
+    reason = not_measurable(rows)
+    if reason:
+        return Check(
+            claim.id, model, method, sublayer, "NOT MEASURABLE", f"not measurable on this architecture: {reason}"
+        )
     try:
         passed, evidence = claim.test(rows)
         result = "PASS" if passed else "FAIL"
@@ -640,7 +652,7 @@ def md_cell(value) -> str:
 
 def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[str]) -> str:
     """summary.md: the extremes table, then every claim with its per-model results."""
-    counts = {r: sum(c.result == r for c in checks) for r in ("PASS", "FAIL", "SKIP")}
+    counts = {r: sum(c.result == r for c in checks) for r in RESULTS}
     lines = [
         "# Findings",
         "",
@@ -672,7 +684,7 @@ def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[st
         "",
         "## The paper's claims as tests",
         "",
-        f"{len(checks)} checks: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIP']} SKIP. "
+        f"{len(checks)} checks: " + ", ".join(f"{n} {r}" for r, n in counts.items()) + ". "
         "The paper's statements are about XGLM; on other models they say whether the same pattern holds.",
     ]
     for claim in CLAIMS:

@@ -13,4 +13,5 @@ heatmap_file(
     snakemake.wildcards.method,
     max_prefixes=p.max_prefixes,
     max_neurons=p.max_neurons,
+    gated=p.gated_neurons,
 )

@@ -16,7 +16,7 @@ table = plan_table(
     n_sentences=p.n_sentences,
     words_per_sentence=p.plan["words_per_sentence"],
     tokens_per_word=p.plan["tokens_per_word"],
-    store_pre_activation=p.store_pre_activation,
+    methods=p.methods,
 )
 write_tsv(table, snakemake.output[0])
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))

@@ -12,6 +12,7 @@ import time
 import torch
 
 from ffnscope.models import load_model
+from ffnscope.neurons import needs_pre_activation
 from ffnscope.snapshot import SnapshotSettings, check_layers, config_hash, shard_attributes, snapshot
 
 # scancel / preemption send SIGTERM: exit through Python so the shard writer removes its
@@ -20,7 +21,7 @@ signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
-store_pre = p.store_pre_activation
+loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 settings = SnapshotSettings(
     unit=p.prefixes["unit"],
     variant=p.prefixes["variant"],
@@ -29,9 +30,8 @@ settings = SnapshotSettings(
     token_budget=snap["token_budget"],
     batch_cost=snap["batch_cost"],
     window_mb=snap["window_mb"],
-    store_pre_activation=store_pre,
+    store_pre_activation=needs_pre_activation(loaded.adapter.ffn_family, p.methods),
 )
-loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 check_layers(loaded, p.n_layers, p.layers, p.model)
 with open(snakemake.input.sentences, encoding="utf-8") as f:
     sentences = f.read().splitlines()
@@ -50,7 +50,7 @@ attrs = shard_attributes(
             "revision": p.revision,
             "prefixes": p.prefixes,
             "snapshot": snap,
-            "store_pre_activation": store_pre,
+            "store_pre_activation": settings.store_pre_activation,
             "sentences": sentences,
         }
     ),

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ffnscope.neurons import not_measurable
 from ffnscope.plots.grids import MAX_LINES, is_dense, layer_heatmaps, pair_matrices, side_labels
 from ffnscope.plots.layout import (
     PAIRING_LABELS,
@@ -171,7 +172,9 @@ def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: 
     """Figures 2/3: per side, the mean over neurons of each neuron's activation frequency,
     with the spread over neurons (+/- std, light band) and the bootstrap interval of the
     mean over sentences (darker band). Table activation_frequency.tsv."""
-    require_columns(df, ["mean", "std", "ci_low", "ci_high", "method", "firing_rule"], "activation_frequency")
+    require_columns(
+        df, ["mean", "std", "ci_low", "ci_high", "method", "neuron_value", "firing_rule"], "activation_frequency"
+    )
     df = select(df, sublayer, sides)
     df = df.assign(std_low=df["mean"] - df["std"], std_high=df["mean"] + df["std"])
     fig = draw_layer_series(
@@ -184,7 +187,9 @@ def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: 
     )
     fig.suptitle(
         f"Activation frequency of {sublayer}s (mean over neurons)\n"
-        f"method: {single_value(df, 'method')}, firing rule: {single_value(df, 'firing_rule')}"
+        f"method: {single_value(df, 'method')}, neuron value: {single_value(df, 'neuron_value')}, "
+        f"firing rule: {single_value(df, 'firing_rule')}"
+        + (f"\nNOT MEASURABLE on this architecture: {reason}" if (reason := not_measurable(df)) else "")
     )
     return fig
 
@@ -196,7 +201,7 @@ def make_flatness_figure(
     with its bootstrap interval. Table flatness.tsv."""
     if flatness_value not in FLATNESS_LABELS:
         raise ValueError(f"unknown flatness value {flatness_value!r}; valid: {', '.join(FLATNESS_LABELS)}")
-    require_columns(df, [flatness_value, *FLATNESS_CI[flatness_value], "method"], "flatness")
+    require_columns(df, [flatness_value, *FLATNESS_CI[flatness_value], "method", "neuron_value"], "flatness")
     df = select(df, sublayer, sides)
     fig = draw_layer_series(
         df,
@@ -206,7 +211,10 @@ def make_flatness_figure(
         bands={"ci": FLATNESS_CI[flatness_value]},
         row_labels=side_labels(df, [("side", "language", "script")]),
     )
-    fig.suptitle(f"Activation flatness of {sublayer}s (eq. 1-3)\nmethod: {single_value(df, 'method')}")
+    fig.suptitle(
+        f"Activation flatness of {sublayer}s (eq. 1-3)\n"
+        f"method: {single_value(df, 'method')}, neuron value: {single_value(df, 'neuron_value')}"
+    )
     return fig
 
 
