@@ -11,7 +11,19 @@ from ffnscope.sides import side_languages
 
 validate(config, schema="../config/schema.yaml")
 
-TESTSETS = {t["name"]: t for t in config["testsets"]}
+
+def by_name(section):
+    """The entries of config list `section` by name; a name used twice is an error (a second
+    entry would silently replace the first)."""
+    entries = {}
+    for i, entry in enumerate(config[section]):
+        if entry["name"] in entries:
+            raise ValueError(f"config {section}[{i}]: name {entry['name']!r} is used twice; names must be unique")
+        entries[entry["name"]] = entry
+    return entries
+
+
+TESTSETS = by_name("testsets")
 SIDES = [(t, lang) for t in TESTSETS for lang in TESTSETS[t]["langs"]]
 # code -> the BCP-47 tag of its normalised language (ffnscope.sides), config `languages` applied:
 # how every analysis reads the codes (an unknown code fails here, naming its test set)
@@ -81,7 +93,7 @@ def _model_spec(entry, entries):
     )
 
 
-_MODEL_ENTRIES = {m["name"]: m for m in config["models"]}
+_MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 
 

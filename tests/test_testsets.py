@@ -1,6 +1,6 @@
 import pytest
 
-from ffnscope.testsets import TestSetError, clean_sentence, sample_testset
+from ffnscope.testsets import TestSetError, clean_sentence, read_lines, sample_testset
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,8 @@ from ffnscope.testsets import TestSetError, clean_sentence, sample_testset
         ("यह एक वाक्य है।", "यह एक वाक्य है।"),  # Devanagari danda is punctuation: kept as final mark
         ("?!", ""),
         ("", ""),
+        ("ภาษา\u200bไทย \u200b ดี", "ภาษา ไทย ดี"),  # zero-width spaces are spaces, never words
+        ("\ufeffHello world.", "Hello world."),
     ],
 )
 def test_clean_sentence(raw, cleaned):
@@ -83,6 +85,17 @@ def test_invalid_utf8_names_line(tmp_path):
     b = write(tmp_path, "en.txt", ["ok", "fine"])
     with pytest.raises(TestSetError, match=rf"{a}:2: not valid UTF-8"):
         sample_testset({"cs": a, "en": b}, 1, seed=0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbfone\ntwo\n", b"one\r\ntwo\r\n", b"one\rtwo\r", b"\xef\xbb\xbfone\rtwo"],
+    ids=["byte-order mark", "CRLF", "CR alone", "BOM, CR alone, no final line end"],
+)
+def test_line_ends_and_byte_order_mark(tmp_path, data):
+    path = tmp_path / "x.txt"
+    path.write_bytes(data)
+    assert read_lines(path) == ["one", "two"]
 
 
 def test_missing_file(tmp_path):

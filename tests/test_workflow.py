@@ -176,6 +176,16 @@ def test_bad_config_value_names_the_key(workflow_run):
     assert "storage_dtype" in result.stdout + result.stderr
 
 
+def test_duplicate_names_are_an_error(workflow_run, tmp_path):
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(
+        "models:\n  - {name: tiny-xglm, path: a, n_layers: 4}\n  - {name: tiny-xglm, path: b, n_layers: 4}\n"
+    )
+    result = run_snakemake(workflow_run, "-n", "--configfile", str(twice), check=False)
+    assert result.returncode != 0
+    assert "config models[1]: name 'tiny-xglm' is used twice" in result.stdout + result.stderr
+
+
 def test_report_has_every_figure_and_the_findings(workflow_run):
     run_snakemake(workflow_run, "--report", "report.zip")
     names = zipfile.ZipFile(workflow_run / "report.zip").namelist()

@@ -38,8 +38,11 @@ def clean_sentence(text: str) -> str:
     Punctuation is every Unicode category P* character. In the run of punctuation that ends
     the sentence, the last sentence-terminal mark (`FINAL_MARKS`) is kept: 'he said "no."'
     keeps the period, "what?!" keeps "!", and a closing bracket or quote alone is dropped.
+    Zero-width spaces (U+200B, a word break without a glyph, common in Thai, Khmer and Burmese
+    text) count as spaces and zero-width no-break spaces / byte-order marks (U+FEFF) are
+    dropped: standing alone, either would be a "word" no tokenizer has a token for.
     """
-    text = " ".join(text.split())
+    text = " ".join(text.replace("\u200b", " ").replace("\ufeff", "").split())
     tail = len(text)
     while tail and _is_punct(text[tail - 1]):
         tail -= 1
@@ -49,7 +52,8 @@ def clean_sentence(text: str) -> str:
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """Read a UTF-8 text file into lines without line terminators; a clear error otherwise."""
+    """Read a UTF-8 text file into lines without line terminators (LF, CRLF or CR alone); a
+    leading byte-order mark is not text. A clear error otherwise."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -60,6 +64,7 @@ def read_lines(path: str | Path) -> list[str]:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise TestSetError(f"{path}:{line}: not valid UTF-8 ({err.reason})") from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
 
 
