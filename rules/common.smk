@@ -2,6 +2,8 @@
 # share (a rule's output and its consumers build a path with the same function). Each rule
 # file owns its settings, resources and input functions; named functions live here, as
 # `snakemake --lint` keeps them out of files with named rules.
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 
@@ -95,6 +97,16 @@ def _model_spec(entry, entries):
 
 _MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
+
+
+def content_digest(paths):
+    """sha256 over the files' bytes, those not there yet (a download to come) left out."""
+    digest = hashlib.sha256()
+    for path in paths:
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
 
 
 def names_regex(names):

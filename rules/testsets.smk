@@ -48,6 +48,9 @@ for _ts in TESTSETS.values():
         conda:
             "../envs/analysis.yaml"
         params:
+            # the files' content, not only their times: a copy with old timestamps (cp -p,
+            # rsync -a, tar x) of edited files still re-prepares the test set
+            source_sha256=lambda w, input: content_digest(input),
             langs=_ts["langs"],
             n_sentences=config["sampling"]["n_sentences"],
             seed=config["sampling"]["seed"],

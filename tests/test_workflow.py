@@ -2,7 +2,9 @@
 lists that prove a setting change re-runs only the jobs that depend on it."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -269,7 +271,8 @@ def flores_config(tiny_xglm_dir, data_dir, langs=FLORES_LANGS, **extra):
 def flores_run(tmp_path_factory, tiny_xglm_dir, excerpt_data):
     """Three languages of one FLORES test set, distance between every pair (direction listed)."""
     workdir = tmp_path_factory.mktemp("flores")
-    config = flores_config(tiny_xglm_dir, excerpt_data / "flores", distance={"direction": "listed"})
+    shutil.copytree(excerpt_data / "flores", workdir / "data")  # a copy that tests may edit
+    config = flores_config(tiny_xglm_dir, workdir / "data", distance={"direction": "listed"})
     (workdir / "test.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(workdir, "--cores", "2", *FLORES_TABLES)
     return workdir
@@ -285,6 +288,24 @@ def test_n_way_sample_and_one_capture_per_side(flores_run, excerpt_data):
         assert sampled == [clean_sentence(source[n - 1]) for n in lines]
     captured = sorted(p.relative_to(results / "snapshots/tiny-xglm/flores").as_posix() for p in results.rglob("*.h5"))
     assert captured == [f"{lang}/layer{k:02d}.h5" for lang in sorted(FLORES_LANGS) for k in range(4)]
+
+
+def test_edited_test_set_with_old_timestamps_is_prepared_again(flores_run):
+    """A sampled line edited in a copy that keeps the old timestamp (cp -p, rsync -a, tar x):
+    the test set is prepared again; the original content back, nothing is to do."""
+    source = flores_run / "data/devtest/deu_Latn.txt"
+    original, times = source.read_bytes(), (source.stat().st_atime_ns, source.stat().st_mtime_ns)
+    line = int((flores_run / "results/testsets/flores/line_numbers.txt").read_text().split()[0])
+    lines = original.decode().splitlines(keepends=True)
+    lines[line - 1] = "Ein ganz anderer Satz steht jetzt hier.\n"
+    source.write_text("".join(lines), encoding="utf-8")
+    os.utime(source, ns=times)
+    try:
+        assert planned_jobs(flores_run, *FLORES_TABLES).get("prepare_flores") == 1
+    finally:
+        source.write_bytes(original)
+        os.utime(source, ns=times)
+    assert planned_jobs(flores_run, *FLORES_TABLES) == {}
 
 
 def test_n_way_tables_carry_pairs_and_languages(flores_run):

@@ -3,6 +3,7 @@ file, or one directory (a model directory written by `save_pretrained`)."""
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -37,8 +38,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     `path`, on error it is removed and `path` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Temporaries of `path` left by a killed process (SIGKILL, a node lost) are removed: the
+    # workflow runs one job per output at a time (Snakemake's lock), so none is in use.
+    for stale in path.parent.glob(f".{glob.escape(path.stem)}.tmp-*{glob.escape(path.suffix)}"):
+        _remove(stale)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    _remove(tmp)  # left by an interrupted process of the same pid
     try:
         yield tmp
         _replace(tmp, path)

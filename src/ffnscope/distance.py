@@ -44,7 +44,7 @@ from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
 from .neurons import Source, shard_source
 from .schemas import TABLES
-from .shards import read_rows
+from .shards import open_shard, read_rows
 from .tables import gather
 
 METRICS = ("euclidean", "cosine")
@@ -76,7 +76,7 @@ class SentenceRows:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        with h5py.File(self.path, "r") as f:
+        with open_shard(self.path) as f:
             self.sentence_index = f["sentence_index"][...].astype(np.int64)
         if np.any(np.diff(self.sentence_index) < 0):
             raise ValueError(f"{self.path}: rows are not grouped by sentence in sentence order")
@@ -234,7 +234,7 @@ def paired_distances(
     sums = {pairing: np.zeros(ids.size) for pairing in pairings}
     # blocks of consecutive sentences: their source and parallel target rows are one
     # contiguous read each (sorting by length saved padding but scattered the reads: slower)
-    with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+    with open_shard(src.path) as fs, open_shard(tgt.path) as ft:
         (src_source, src_data), (tgt_source, tgt_data) = (shard_source(f, sublayer, method, "vector") for f in (fs, ft))
         for block in _blocks(ids.size, block_sentences):
             src_rows = _vector_rows(src_source, src_data, src.row_indices(ids[block]))
@@ -276,7 +276,7 @@ def pooled_distances(
     pool = np.unique(rng.integers(0, n_tgt, n_tgt))
     drawn = np.flatnonzero(multiplicity)
     row_min = np.empty(drawn.size)
-    with h5py.File(src.path, "r") as fs, h5py.File(tgt.path, "r") as ft:
+    with open_shard(src.path) as fs, open_shard(tgt.path) as ft:
         (src_source, src_data), (tgt_source, tgt_data) = (
             shard_source(f, sublayer, "authors_code", "vector") for f in (fs, ft)
         )

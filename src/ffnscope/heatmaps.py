@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from .atomic import atomic_path
 from .neurons import shard_source
-from .shards import SUBLAYERS, read_rows
+from .shards import SUBLAYERS, open_shard, read_rows
 
 
 def evenly_spaced_rows(n_rows: int, max_prefixes: int) -> np.ndarray:
@@ -64,7 +63,7 @@ def heatmap_file(
 ) -> None:
     """One layer's heat maps of both sublayers -> .npz (written atomically); `gated` is
     config neurons.gated. The npz names each sublayer's neuron value (`{sublayer}_value`)."""
-    with h5py.File(shard, "r") as f:
+    with open_shard(shard) as f:
         sentence_index = f["sentence_index"][...]
         if sentence_index.size == 0:
             raise ValueError(f"{shard}: no prefix rows to draw")

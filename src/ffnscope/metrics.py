@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
 from .neurons import Source, shard_source
-from .shards import iter_chunks, read_attrs, read_dataset
+from .shards import iter_chunks, open_shard, read_attrs, read_dataset
 
 FIRING_RULE_FORMS = ('"> 0"', '"!= 0"', '"|x| > EPS" (EPS a non-negative float, e.g. "|x| > 1e-3")')
 
@@ -236,7 +235,7 @@ def shard_statistics(
 ) -> SentenceStats:
     """Per-sentence statistics of the neurons of one sublayer of one shard (ffnscope.neurons,
     role "neuron"; `gated` is config neurons.gated), streamed in `chunk_rows` blocks."""
-    with h5py.File(path, "r") as f:
+    with open_shard(path) as f:
         source, dataset = shard_source(f, sublayer, method, "neuron", gated)
         name = dataset.name.lstrip("/")
     n_sentences = int(read_attrs(path)["n_sentences"])

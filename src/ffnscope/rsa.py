@@ -50,7 +50,7 @@ import pandas as pd
 from . import methods
 from .atomic import atomic_path
 from .neurons import shard_source
-from .shards import SUBLAYERS, read_rows
+from .shards import SUBLAYERS, open_shard, read_rows
 from .tables import table_frame
 
 
@@ -171,7 +171,7 @@ def layer_rdm_file(
     with `{sublayer}/z` (the batches' triangles, concatenated), `{sublayer}/diagonal`,
     `rows`, `batch_sizes` and attributes method, weight, n_rows, sentence_index_digest, shard.
     Only one batch of rows is in memory at a time."""
-    with h5py.File(shard, "r") as f, atomic_path(out) as tmp, h5py.File(tmp, "w") as g:
+    with open_shard(shard) as f, atomic_path(out) as tmp, h5py.File(tmp, "w") as g:
         sentence_index = f["sentence_index"][...]
         rows = subsample_rows(sentence_index.size, max_prefixes, seed)
         slices = method_batches(rows.size, method, batch_prefixes)

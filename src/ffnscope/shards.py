@@ -13,8 +13,10 @@ Attributes describe how the shard was made (see `snapshot.shard_attributes`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack
+import errno
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import h5py
@@ -33,12 +35,39 @@ def _chunk_rows(n_rows: int, width: int, itemsize: int) -> int:
     return max(1, min(n_rows, _CHUNK_BYTES // (width * itemsize)))
 
 
+def check_free_space(paths: Iterable[str | Path], bytes_per_file: int) -> None:
+    """One clear error, before anything is written, when the file system of `paths` has less
+    free space than their `bytes_per_file` each."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return
+    folder = paths[0].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    needed, free = bytes_per_file * len(paths), shutil.disk_usage(folder).free
+    if needed > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"{folder}: the {len(paths)} shards need {needed / 1e6:.1f} MB, the disk has {free / 1e6:.1f} MB free",
+        )
+
+
 class ShardSet:
     """Writes one shard per layer, each to a temporary name renamed into place only when
-    every layer is complete (`close` on success), so a killed job leaves no shard behind."""
+    every layer is complete (`close` on success), so a killed job leaves no shard behind.
+
+    Disk: uncompressed shards need a known size (`widths`, the datasets' row widths), checked
+    against the free space before anything is written. Should the disk fill up anyway (another
+    job writing), the temporary files are unlinked BEFORE HDF5 closes them: closing a file
+    whose flush failed can crash inside the HDF5 library, which must not keep them behind."""
 
     def __init__(
-        self, paths: dict[int, str | Path], n_rows: int, storage_dtype: str, compression: str, attrs: dict[int, dict]
+        self,
+        paths: dict[int, str | Path],
+        n_rows: int,
+        storage_dtype: str,
+        compression: str,
+        attrs: dict[int, dict],
+        widths: Sequence[int] = (),
     ):
         if storage_dtype not in STORAGE_DTYPES:
             raise ValueError(f"snapshot.storage_dtype must be one of {STORAGE_DTYPES}, got {storage_dtype!r}")
@@ -46,10 +75,14 @@ class ShardSet:
             raise ValueError(f"snapshot.compression must be one of {COMPRESSIONS}, got {compression!r}")
         self.n_rows, self.dtype = n_rows, np.dtype(storage_dtype)
         self.compression = None if compression == "none" else compression
+        if self.compression is None:
+            check_free_space(paths.values(), n_rows * (sum(widths) * self.dtype.itemsize + 8))
         self._stack = ExitStack()
         self.files: dict[int, h5py.File] = {}
+        self._tmps: list[Path] = []
         for layer, path in paths.items():
             tmp = self._stack.enter_context(atomic_path(path))
+            self._tmps.append(tmp)
             f = self._stack.enter_context(h5py.File(tmp, "w"))
             f.attrs.update(attrs[layer])
             self.files[layer] = f
@@ -58,6 +91,9 @@ class ShardSet:
         return self
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is not None:
+            for tmp in self._tmps:
+                tmp.unlink(missing_ok=True)
         self._stack.__exit__(*exc)
 
     def _dataset(self, f: h5py.File, name: str, width: int) -> h5py.Dataset:
@@ -85,13 +121,33 @@ class ShardSet:
                 f[name][start:stop] = values
 
 
+class CorruptShard(OSError):
+    """A shard HDF5 cannot read (truncated by a full disk, a copy cut short, bit rot)."""
+
+
+@contextmanager
+def open_shard(path: str | Path) -> Iterator[h5py.File]:
+    """An existing shard, read-only; one error naming it and the way out when it is unreadable."""
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        if not Path(path).exists():
+            raise
+        raise CorruptShard(
+            f"{path}: unreadable shard ({err}); remove it (rm {path}) and run the workflow again: "
+            "its snapshot job captures it anew"
+        ) from None
+    with f:
+        yield f
+
+
 def read_attrs(path: str | Path) -> dict:
-    with h5py.File(path, "r") as f:
+    with open_shard(path) as f:
         return dict(f.attrs)
 
 
 def n_rows(path: str | Path) -> int:
-    with h5py.File(path, "r") as f:
+    with open_shard(path) as f:
         return int(f["sentence_index"].shape[0])
 
 
@@ -100,7 +156,7 @@ def iter_chunks(
 ) -> Iterator[np.ndarray]:
     """Yield consecutive row blocks of one dataset as `dtype` (None: as stored), so metric
     jobs hold at most `chunk_rows` rows in memory whatever the shard size."""
-    with h5py.File(path, "r") as f:
+    with open_shard(path) as f:
         data = f[dataset]
         for start in range(0, data.shape[0], chunk_rows):
             block = data[start : start + chunk_rows]
@@ -108,7 +164,7 @@ def iter_chunks(
 
 
 def read_dataset(path: str | Path, dataset: str) -> np.ndarray:
-    with h5py.File(path, "r") as f:
+    with open_shard(path) as f:
         return f[dataset][...]
 
 

@@ -65,8 +65,18 @@ def encode_all(tokenizer, sentences: list[str], settings: SnapshotSettings) -> l
     return [encode_sentence(tokenizer, s, settings.unit, settings.variant) for s in sentences]
 
 
+def context_length(loaded: LoadedModel) -> int | None:
+    """The most positions the model can attend to (config max_position_embeddings; GPT-2's
+    n_positions maps to it), None where the config states none."""
+    return getattr(loaded.model.config, "max_position_embeddings", None)
+
+
 def check_prefixes(
-    encoded: list[EncodedSentence], sentences: list[str], attrs: dict, settings: SnapshotSettings
+    encoded: list[EncodedSentence],
+    sentences: list[str],
+    attrs: dict,
+    settings: SnapshotSettings,
+    max_tokens: int | None = None,
 ) -> None:
     """One error naming the test set, language and sentence unless every sentence yields a
     prefix, so that no sentence silently drops out of the per-sentence statistics. Sampling
@@ -76,6 +86,12 @@ def check_prefixes(
     if not encoded:
         raise ValueError(f"test set {attrs['testset']!r}, language {attrs['lang']!r}: no sentences to capture")
     for number, (sentence, enc) in enumerate(zip(sentences, encoded), start=1):
+        if max_tokens is not None and len(enc.input_ids) > max_tokens:
+            raise ValueError(
+                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: sentence {number} "
+                f"({sentence[:60]!r}...) is {len(enc.input_ids)} tokens, longer than the model's context of "
+                f"{max_tokens} positions; shorten or remove that line of the test set"
+            )
         if not enc.positions:
             raise ValueError(
                 f"test set {attrs['testset']!r}, language {attrs['lang']!r}: sentence {number} {sentence!r} "
@@ -250,7 +266,7 @@ def snapshot(
     """Write one shard per layer in `out_paths` for `sentences`; returns the prefix count.
     A progress bar goes to `progress` (e.g. the job's log file) when given."""
     encoded = encode_all(loaded.tokenizer, sentences, settings)
-    check_prefixes(encoded, sentences, attrs, settings)
+    check_prefixes(encoded, sentences, attrs, settings, context_length(loaded))
     counts = [len(s.positions) for s in encoded]
     n_rows = sum(counts)
     offsets = np.concatenate([[0], np.cumsum(counts)])
@@ -269,7 +285,9 @@ def snapshot(
     }
     bar = tqdm(total=len(sentences), unit="sent", file=progress, disable=progress is None, mininterval=5)
     with (
-        ShardSet(out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer) as shards,
+        ShardSet(
+            out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer, list(dims.values())
+        ) as shards,
         ThreadPoolExecutor(max_workers=1) as writer,
     ):
         pending = None

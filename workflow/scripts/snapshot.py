@@ -5,6 +5,7 @@ from ffnscope.joblog import log_to
 log_to(snakemake.log[0])
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -56,7 +57,14 @@ attrs = shard_attributes(
     ),
 )
 started = time.perf_counter()
-n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, sys.stderr)
+try:
+    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, sys.stderr)
+except OSError:
+    # a failed HDF5 write (a full disk) leaves the library in a state its exit handler crashes
+    # on (SIGSEGV); the partial shards are gone already (ShardSet), so log and leave at once
+    logging.exception("snapshot failed")
+    logging.shutdown()
+    os._exit(1)
 logging.info(
     "%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s",
     len(sentences),
