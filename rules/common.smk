@@ -99,10 +99,14 @@ _MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 
 
-def content_digest(paths):
-    """sha256 over the files' bytes, those not there yet (a download to come) left out."""
+def local_sources_digest(testset):
+    """sha256 over the bytes of a test set's local files (None for sacrebleu downloads, which
+    the workflow writes itself); files not there are left to the job's missing-input error."""
+    if config["data"]["source"] == "sacrebleu":
+        return None
     digest = hashlib.sha256()
-    for path in paths:
+    for lang in TESTSETS[testset]["langs"]:
+        path = testset_source(testset, lang)
         if os.path.isfile(path):
             with open(path, "rb") as f:
                 digest.update(hashlib.file_digest(f, "sha256").digest())

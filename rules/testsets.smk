@@ -48,9 +48,10 @@ for _ts in TESTSETS.values():
         conda:
             "../envs/analysis.yaml"
         params:
-            # the files' content, not only their times: a copy with old timestamps (cp -p,
-            # rsync -a, tar x) of edited files still re-prepares the test set
-            source_sha256=lambda w, input: content_digest(input),
+            # the local files' content, not only their times: a copy with old timestamps
+            # (cp -p, rsync -a, tar x) of edited files still re-prepares the test set (a plain
+            # value: Snakemake records no params given as functions)
+            source_sha256=local_sources_digest(_ts["name"]),
             langs=_ts["langs"],
             n_sentences=config["sampling"]["n_sentences"],
             seed=config["sampling"]["seed"],

@@ -183,7 +183,7 @@ def test_duplicate_names_are_an_error(workflow_run, tmp_path):
     twice.write_text(
         "models:\n  - {name: tiny-xglm, path: a, n_layers: 4}\n  - {name: tiny-xglm, path: b, n_layers: 4}\n"
     )
-    result = run_snakemake(workflow_run, "-n", "--configfile", str(twice), check=False)
+    result = run_snakemake(workflow_run, "-n", "--configfile", str(workflow_run / "test.yaml"), str(twice), check=False)
     assert result.returncode != 0
     assert "config models[1]: name 'tiny-xglm' is used twice" in result.stdout + result.stderr
 
