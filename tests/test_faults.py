@@ -1,5 +1,6 @@
 """Faults reproduced for real: a full disk (a 2 MB tmpfs mounted in a private user and mount
-namespace by `unshare`, so no root is needed and nothing outside the test sees it)."""
+namespace by `unshare`, so no root is needed and nothing outside the test sees it), a shard
+truncated on disk, a writer killed with SIGKILL mid-write."""
 
 import shutil
 import subprocess

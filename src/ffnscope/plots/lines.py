@@ -13,6 +13,7 @@ of ffnscope.plots.grids instead: heat maps of series x layer, matrices of langua
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import pandas as pd
@@ -168,6 +169,23 @@ def draw_pair_series(
     )
 
 
+def mark_not_measurable(fig: Figure, reason: str) -> None:
+    """Across every panel, where the plotted value cannot vary on the model ("" : nothing)."""
+    if not reason:
+        return
+    for ax in (a for a in fig.axes if a.get_label() != "<colorbar>"):
+        ax.text(
+            0.5,
+            0.5,
+            textwrap.fill(f"NOT MEASURABLE on this architecture: {reason}", 48),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize="medium",
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9},
+        )
+
+
 def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: Sequence[str] | None = None) -> Figure:
     """Figures 2/3: per side, the mean over neurons of each neuron's activation frequency,
     with the spread over neurons (+/- std, light band) and the bootstrap interval of the
@@ -189,8 +207,8 @@ def make_activation_frequency_figure(df: pd.DataFrame, sublayer: str, *, sides: 
         f"Activation frequency of {sublayer}s (mean over neurons)\n"
         f"method: {single_value(df, 'method')}, neuron value: {single_value(df, 'neuron_value')}, "
         f"firing rule: {single_value(df, 'firing_rule')}"
-        + (f"\nNOT MEASURABLE on this architecture: {reason}" if (reason := not_measurable(df)) else "")
     )
+    mark_not_measurable(fig, not_measurable(df))
     return fig
 
 
