@@ -34,6 +34,14 @@ def test_gpu_job_scales_with_model_size():
     assert "gpu_model" not in gpu_job_resources(SITE, size_gb=1.0)
 
 
+def test_site_options_reach_every_job_as_the_plugins_resources():
+    site = {**SITE, "qos": "long", "gpu_constraint": "a100|h100", "slurm_extra": "--reservation=course"}
+    for res in (cpu_job_resources(site), gpu_job_resources(site, 1.0), model_build_resources(site, lambda w: 1.0)):
+        assert res["qos"] == "long" and res["slurm_extra"] == "--reservation=course"
+    assert gpu_job_resources(site, 1.0)["constraint"] == "a100|h100" and "constraint" not in cpu_job_resources(site)
+    assert not {"qos", "slurm_extra", "constraint"} & set(gpu_job_resources(SITE, 1.0))
+
+
 def test_model_build_reads_the_size_of_the_wildcard_model():
     sizes = {"small": 0.5, "large": 4.0}
     res = model_build_resources(SITE, lambda wildcards: sizes[wildcards.model])

@@ -1,6 +1,7 @@
 """What each workflow job asks of the cluster, read by the SLURM profile (slurm/).
 
-Partition, account and GPU model come from config `cluster`, never from rule files. Memory
+Partition, account, QOS, constraint, extra sbatch flags and GPU model come from config
+`cluster`, never from rule files, as the SLURM executor plugin's documented resources. Memory
 (`mem_mb`) and time (`runtime`, minutes) are Snakemake resource callables multiplied by
 `attempt`, so a job that failed (out of memory, timeout) is retried (`--retries`) with more of
 both.
@@ -16,8 +17,13 @@ from typing import Any
 Resources = dict[str, Any]
 
 
-def account(cluster: Mapping[str, Any]) -> Resources:
-    return {"slurm_account": cluster["account"]} if cluster["account"] else {}
+# config cluster key -> executor plugin resource, set on every job when the key is not empty
+SITE_OPTIONS = {"account": "slurm_account", "qos": "qos", "slurm_extra": "slurm_extra"}
+
+
+def site(cluster: Mapping[str, Any]) -> Resources:
+    """The site's options every job carries (sbatch -A, --qos, extra flags)."""
+    return {resource: cluster[key] for key, resource in SITE_OPTIONS.items() if cluster.get(key)}
 
 
 def scaled_by_model_size(size_gb: Callable[[Any], float]) -> Resources:
@@ -34,12 +40,14 @@ def gpu_job_resources(cluster: Mapping[str, Any], size_gb: float) -> Resources:
     of `size_gb` GB: host memory holds a copy of the weights while loading plus the capture
     buffers."""
     gpu_model = {"gpu_model": cluster["gpu_model"]} if cluster["gpu_model"] else {}
+    constraint = {"constraint": cluster["gpu_constraint"]} if cluster.get("gpu_constraint") else {}
     return {
         "gpu": 1,
         **gpu_model,
+        **constraint,
         "slurm_partition": cluster["gpu_partition"],
         **scaled_by_model_size(lambda wildcards: size_gb),
-        **account(cluster),
+        **site(cluster),
     }
 
 
@@ -49,7 +57,7 @@ def model_build_resources(cluster: Mapping[str, Any], size_gb: Callable[[Any], f
     return {
         "slurm_partition": cluster["cpu_partition"],
         **scaled_by_model_size(size_gb),
-        **account(cluster),
+        **site(cluster),
     }
 
 
@@ -68,5 +76,5 @@ def cpu_job_resources(
         "runtime": lambda wildcards, input, attempt: int(
             (base_minutes + minutes_per_input_gb * input.size_mb / 1024) * attempt
         ),
-        **account(cluster),
+        **site(cluster),
     }
