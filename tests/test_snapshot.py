@@ -195,16 +195,16 @@ def test_sentence_without_prefix_names_test_set_language_and_sentence(tiny_xglm_
 
 @pytest.mark.parametrize("model_type", ["xglm", "llama"])
 def test_sentence_longer_than_the_context_names_itself_before_any_work(model_type, tiny_xglm_dir, tmp_path):
-    """The tiny XGLM has 256 positions (a GPT-2-style model would die with an IndexError,
-    XGLM would silently go on past its positions)."""
+    """The tiny models have XGLM's 2048 positions (a GPT-2-style model would die with an
+    IndexError, XGLM would silently go on past its positions)."""
     model_dir = tiny_xglm_dir if model_type == "xglm" else build_tiny_gated(tmp_path / "m", model_type)
     loaded = load_model("m", str(model_dir), device="cpu", dtype="float32")
-    long = " ".join(["cat"] * 300) + "."
+    long = " ".join(["cat"] * 2100) + "."
     attrs = {"testset": "wmt", "lang": "en"}
     with pytest.raises(
         ValueError,
         match=r"^test set 'wmt', language 'en': sentence 2 \('cat cat .*is \d+ tokens, "
-        r"longer than the model's context of 256 positions",
+        r"longer than the model's context of 2048 positions",
     ):
         snapshot(loaded, ["The cat sleeps.", long], [0], {0: tmp_path / "layer00.h5"}, SnapshotSettings(), attrs)
     assert not (tmp_path / "layer00.h5").exists()
