@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from ffnscope.shards import SUBLAYERS, read_attrs, read_dataset
+from ffnscope.words import word_spans
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -183,14 +184,20 @@ def test_outputs_equal_local_run(runs):
 
 def check_shards(workdir, side, layers):
     """Every layer shard of `side` opens, holds every dataset, and has one row per word of each
-    sentence (word prefixes, full sentence included), grouped by sentence in order."""
+    sentence under the shard's unit (word prefixes, full sentence included) but for the words
+    merged into the previous one's prefix (a token spanning both, counted in n_merged_words),
+    grouped by sentence in order."""
     sentences = (workdir / "results" / "testsets" / f"{side}.txt").read_text(encoding="utf-8").splitlines()
-    words = np.array([len(s.split()) for s in sentences])
     for layer in layers:
         with h5py.File(workdir / f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5", "r") as f:
-            assert f.attrs["n_sentences"] == len(sentences)
-            assert {f[name].shape[0] for name in (*SUBLAYERS, "sentence_index", "token_position")} == {words.sum()}
-            np.testing.assert_array_equal(f["sentence_index"][:], np.repeat(np.arange(len(sentences)), words))
+            words = np.array([len(word_spans(s, f.attrs["prefix_unit"])) for s in sentences])
+            assert f.attrs["n_sentences"] == len(sentences) and f.attrs["n_words"] == words.sum()
+            rows = words.sum() - f.attrs["n_merged_words"]
+            assert 0 <= f.attrs["n_merged_words"] < 0.01 * words.sum()
+            assert {f[name].shape[0] for name in (*SUBLAYERS, "sentence_index", "token_position")} == {rows}
+            per_sentence = np.bincount(f["sentence_index"][:], minlength=len(sentences))
+            assert np.all(np.diff(f["sentence_index"][:]) >= 0)
+            assert np.all((1 <= per_sentence) & (per_sentence <= words))
             # rows never written would still hold the fill value 0
             assert (np.abs(f["combinator"][:].astype(np.float32)).sum(axis=1) > 0).all()
 
