@@ -6,7 +6,14 @@ import pytest
 import torch
 from transformers.activations import ACT2FN
 
-from ffnscope.activations import ACTIVATIONS, activate, activate_rows, check_activation, float16_table
+from ffnscope.activations import (
+    ACTIVATIONS,
+    activate,
+    activate_rows,
+    check_activation,
+    float16_table,
+    zero_only_at_zero,
+)
 
 EVERY_FLOAT16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
 FINITE = EVERY_FLOAT16[np.isfinite(EVERY_FLOAT16)]
@@ -63,6 +70,11 @@ def test_gated_models_activations_fire_exactly_where_the_gate_is_positive():
     firing of a gate does not depend on which of them the model uses."""
     for name in ("gelu", "gelu_pytorch_tanh", "silu"):
         np.testing.assert_array_equal(activate_rows(FINITE, name) > 0, FINITE > 0)
+
+
+def test_only_relu_is_zero_on_a_whole_half_line():
+    """ "!= 0" firing is not measurable for every other activation (ffnscope.neurons)."""
+    assert [name for name in ACTIVATIONS if not zero_only_at_zero(name)] == ["relu"]
 
 
 def test_unknown_activation_names_the_supported_ones():

@@ -73,6 +73,12 @@ def activate(x: np.ndarray, name: str) -> np.ndarray:
     return y.astype(np.result_type(x.dtype, np.float32), copy=False)
 
 
+def zero_only_at_zero(name: str) -> bool:
+    """Whether the activation is non-zero for every non-zero input (GELU, SiLU, ...; not ReLU):
+    a "!= 0" firing rule then fires on every prefix but for float underflow."""
+    return bool(activate(np.array([-1.0, 1.0]), name).all())
+
+
 @functools.cache
 def float16_table(name: str) -> np.ndarray:
     """The activation of all 65,536 float16 bit patterns, as float32 (NaN where undefined)."""

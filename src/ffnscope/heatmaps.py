@@ -62,7 +62,7 @@ def heatmap_file(
     shard: str | Path, out: str | Path, method: str, *, max_prefixes: int, max_neurons: int, gated: str = "gate"
 ) -> None:
     """One layer's heat maps of both sublayers -> .npz (written atomically); `gated` is
-    config neurons.gated. The npz names each sublayer's neuron value (`{sublayer}_value`)."""
+    config metrics.gated_neurons. The npz names each sublayer's neuron value (`{sublayer}_value`)."""
     with open_shard(shard) as f:
         sentence_index = f["sentence_index"][...]
         if sentence_index.size == 0:

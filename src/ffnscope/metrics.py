@@ -25,7 +25,7 @@ import numpy as np
 from . import methods
 from .bootstrap import Bootstrap, bootstrap_ci
 from .neurons import Source, shard_source
-from .shards import iter_chunks, open_shard, read_attrs, read_dataset
+from .shards import at_least_float32, iter_chunks, open_shard, read_attrs, read_dataset
 
 FIRING_RULE_FORMS = ('"> 0"', '"!= 0"', '"|x| > EPS" (EPS a non-negative float, e.g. "|x| > 1e-3")')
 
@@ -66,8 +66,7 @@ def row_flatness(x: np.ndarray, method: str = "paper") -> np.ndarray:
     """
     methods.method(method)  # an unknown method is an error naming the valid ones
     paper = method == "paper"
-    x = np.asarray(x)
-    x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
+    x = at_least_float32(x)
     lo = x.min(axis=1, keepdims=True)
     hi = x.max(axis=1, keepdims=True)
     denominator = hi - lo if paper else hi - 2 * lo
@@ -149,11 +148,7 @@ class SentenceStats:
         ids = sentence_index[starts]
         if np.unique(ids).size != ids.size:
             raise ValueError("the rows of a sentence are not contiguous (sentence_index must be grouped)")
-        chunk = (
-            self.source.rows(chunk)
-            if self.source
-            else chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
-        )
+        chunk = self.source.rows(chunk) if self.source else at_least_float32(chunk)
         self.fires[ids] += segment_sums(self._fired(chunk), starts, np.int32)
         self.activation_sums[ids] += segment_sums(chunk, starts, np.float64)
         self.flatness[ids] += np.add.reduceat(row_flatness(chunk, self.method), starts)
@@ -234,7 +229,7 @@ def shard_statistics(
     path: str | Path, sublayer: str, method: str, firing_rule: str, chunk_rows: int = 1024, gated: str = "gate"
 ) -> SentenceStats:
     """Per-sentence statistics of the neurons of one sublayer of one shard (ffnscope.neurons,
-    role "neuron"; `gated` is config neurons.gated), streamed in `chunk_rows` blocks."""
+    role "neuron"; `gated` is config metrics.gated_neurons), streamed in `chunk_rows` blocks."""
     with open_shard(path) as f:
         source, dataset = shard_source(f, sublayer, method, "neuron", gated)
         name = dataset.name.lstrip("/")

@@ -14,7 +14,7 @@ Two roles:
 For a gated FFN, W2's input act(gate) * up has the sign of an unconstrained projection: its
 "> 0" fires on ~half of all prefixes by construction. A gated neuron is open where its gate
 fires, act(gate x) > 0 (Tang et al. 2024), so the paper's method takes the gate's activation
-as the detector neuron's value (config `neurons.gated`, `gate` by default; `w2_input` keeps
+as the detector neuron's value (config `metrics.gated_neurons`, `gate` by default; `w2_input` keeps
 W2's input). Vectors stay W2's input: that is what the FFN combines. The authors' method
 takes the activated first-layer output for both roles (act(W1 x) = W2's input for a plain
 FFN, act(gate x) for a gated one) and activates combinators too, with the model's own
@@ -30,15 +30,12 @@ import numpy as np
 import pandas as pd
 
 from . import methods
-from .activations import activate_rows, check_activation
-from .shards import PRE_ACTIVATION, SUBLAYERS
+from .activations import activate_rows, check_activation, zero_only_at_zero
+from .shards import PRE_ACTIVATION, SUBLAYERS, at_least_float32
 
 FAMILIES = ("plain", "gated")
 ROLES = ("neuron", "vector")
-GATED_NEURONS = ("gate", "w2_input")  # config neurons.gated
-# activations that are 0 at 0 only: "!= 0" fires on every prefix but for float underflow
-NONZERO_ACTIVATIONS = ("gelu", "gelu_new", "gelu_fast", "gelu_pytorch_tanh", "gelu_python_tanh", "bloom_gelu")
-NONZERO_ACTIVATIONS += ("silu", "swish", "quick_gelu")
+GATED_NEURONS = ("gate", "w2_input")  # config metrics.gated_neurons
 
 
 @dataclass(frozen=True)
@@ -55,10 +52,7 @@ class Source:
 
     def rows(self, chunk: np.ndarray) -> np.ndarray:
         """Stored rows as the analysis uses them, at least float32."""
-        if self.activated:
-            return activate_rows(chunk, self.activation)
-        chunk = np.asarray(chunk)
-        return chunk.astype(np.result_type(chunk.dtype, np.float32), copy=False)
+        return activate_rows(chunk, self.activation) if self.activated else at_least_float32(chunk)
 
     def firing_not_measurable(self, firing_rule: str) -> str:
         """Why activation frequency under `firing_rule` cannot vary on these values, by
@@ -72,14 +66,14 @@ class Source:
             if rule == "!=0":
                 return "W2's input act(gate)*up is non-zero almost everywhere: ~1.0 by construction"
         activation_values = self.activated or (self.family == "plain" and self.value == "w2_input")
-        if rule == "!=0" and activation_values and self.activation in NONZERO_ACTIVATIONS:
+        if rule == "!=0" and activation_values and zero_only_at_zero(self.activation):
             return f"{self.activation} is non-zero for every non-zero input: ~1.0 by construction"
         return ""
 
 
 def source(sublayer: str, method: str, role: str, family: str, activation: str, gated: str = "gate") -> Source:
     """The value of a sublayer's neurons that `role` analyses under `method` for a model of FFN
-    `family` and `activation` (shard attributes); `gated` is config neurons.gated."""
+    `family` and `activation` (shard attributes); `gated` is config metrics.gated_neurons."""
     if sublayer not in SUBLAYERS:
         raise ValueError(f"unknown sublayer {sublayer!r}; valid: {', '.join(SUBLAYERS)}")
     if role not in ROLES:
@@ -87,7 +81,7 @@ def source(sublayer: str, method: str, role: str, family: str, activation: str, 
     if family not in FAMILIES:
         raise ValueError(f"unknown FFN family {family!r}; valid: {', '.join(FAMILIES)}")
     if gated not in GATED_NEURONS:
-        raise ValueError(f"neurons.gated must be one of {', '.join(GATED_NEURONS)}, got {gated!r}")
+        raise ValueError(f"metrics.gated_neurons must be one of {', '.join(GATED_NEURONS)}, got {gated!r}")
     check_activation(activation)
     first = "gate" if family == "gated" else "w1"
     if methods.method(method).activation_at_analysis:

@@ -141,6 +141,12 @@ def open_shard(path: str | Path) -> Iterator[h5py.File]:
         yield f
 
 
+def at_least_float32(rows: np.ndarray) -> np.ndarray:
+    """Stored rows in the precision the analyses compute in: float32, or wider as stored."""
+    rows = np.asarray(rows)
+    return rows.astype(np.result_type(rows.dtype, np.float32), copy=False)
+
+
 def read_attrs(path: str | Path) -> dict:
     with open_shard(path) as f:
         return dict(f.attrs)

@@ -82,7 +82,8 @@ def check_prefixes(
     prefix, so that no sentence silently drops out of the per-sentence statistics. Sampling
     keeps only lines with the words a prefix needs; it cannot see the tokenizer: under the
     authors' variant a one-token sentence (subword units) or one whose words all share one
-    token (merged into one prefix) has none."""
+    token (merged into one prefix) has none. A sentence longer than `max_tokens` (the model's
+    context) is an error too, before any forward pass."""
     if not encoded:
         raise ValueError(f"test set {attrs['testset']!r}, language {attrs['lang']!r}: no sentences to capture")
     for number, (sentence, enc) in enumerate(zip(sentences, encoded), start=1):
