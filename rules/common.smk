@@ -2,13 +2,13 @@
 # share (a rule's output and its consumers build a path with the same function). Each rule
 # file owns its settings, resources and input functions; named functions live here, as
 # `snakemake --lint` keeps them out of files with named rules.
-import hashlib
 import os
 import re
 from dataclasses import dataclass
 
 from snakemake.utils import validate
 
+from ffnscope import testsets
 from ffnscope.sides import side_languages
 
 validate(config, schema="../config/schema.yaml")
@@ -74,6 +74,12 @@ def _model_spec(entry, entries):
         raise ValueError(f"config models[name={entry['name']}].layers: {bad} >= n_layers {entry['n_layers']}")
     gguf = entry.get("gguf_package", "")
     random_init = entry.get("random_init", {})
+    path = entry.get("path", "")
+    if path and not os.path.exists(path) and (os.path.isabs(path) or path.startswith((".", "~")) or path.count("/") > 1):
+        raise ValueError(
+            f"config models[name={entry['name']}].path: {path!r} is not there (a local directory; "
+            "a Hugging Face hub id has the form org/name)"
+        )
     like = entries.get(random_init.get("like", ""), {})
     trained = "path" in like or "gguf_package" in like
     if random_init and not (trained and like["n_layers"] == entry["n_layers"]):
@@ -99,18 +105,21 @@ _MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 
 
-def local_sources_digest(testset):
-    """sha256 over the bytes of a test set's local files (None for sacrebleu downloads, which
-    the workflow writes itself); files not there are left to the job's missing-input error."""
-    if config["data"]["source"] == "sacrebleu":
+def sample_digest(testset):
+    """The digest of what test set `testset` prepares from its local files (ffnscope.testsets;
+    None for sacrebleu downloads, which the workflow writes itself); files not there are left
+    to the job's missing-input error."""
+    files = {lang: testset_source(testset, lang) for lang in TESTSETS[testset]["langs"]}
+    if config["data"]["source"] == "sacrebleu" or not all(map(os.path.isfile, files.values())):
         return None
-    digest = hashlib.sha256()
-    for lang in TESTSETS[testset]["langs"]:
-        path = testset_source(testset, lang)
-        if os.path.isfile(path):
-            with open(path, "rb") as f:
-                digest.update(hashlib.file_digest(f, "sha256").digest())
-    return digest.hexdigest()
+    return testsets.sample_digest(
+        files,
+        config["sampling"]["n_sentences"],
+        config["sampling"]["seed"],
+        config["prefixes"]["unit"],
+        config["prefixes"]["variant"],
+        cache_dir=".snakemake/ffnscope/samples",
+    )
 
 
 def names_regex(names):

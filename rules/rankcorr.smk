@@ -1,10 +1,17 @@
 # Rank correlation of neurons between sides (§4.4, figs 12-15, 17-18): one CPU job per
 # (model, method, layer) reads every side's per-sentence activation sums; one job per model
 # gathers the rows. English overlap (fig. 16): one job over the English sides of all test sets.
+from dataclasses import astuple
+
 from ffnscope.cluster import cpu_job_resources
+from ffnscope.comparisons import plan_comparisons
 from ffnscope.sides import english_sides
 
 ENGLISH_SIDES = english_sides(SIDES, LANGUAGES)
+# every comparison of a layer's job, planned here: a wrong language_sides fails the parse
+RANK_CORRELATION_PLAN = [
+    astuple(c) for c in plan_comparisons(SIDES, config["rank_correlation"]["language_sides"], LANGUAGES)
+]
 # model -> its rank correlation rows: every method and analysed layer
 RANK_CORRELATION_FILES = {
     m: [rank_correlation_layer_path(m, method, layer) for method in METHODS for layer in spec.layers]
@@ -30,8 +37,7 @@ rule rank_correlation_layer:
         **cpu_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=1),
     params:
         sides=SIDES,
-        language_sides=config["rank_correlation"]["language_sides"],
-        languages=LANGUAGES,
+        plan=RANK_CORRELATION_PLAN,
         bootstrap=config["bootstrap"],
     script:
         "../workflow/scripts/rank_correlation.py"

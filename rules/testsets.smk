@@ -37,7 +37,8 @@ for _ts in TESTSETS.values():
         name:
             f"prepare_{rule_id(_ts['name'])}"
         input:
-            [testset_source(_ts["name"], lang) for lang in _ts["langs"]],
+            # ancient: the files' times do not matter, what they give does (params.sample_sha256)
+            [ancient(testset_source(_ts["name"], lang)) for lang in _ts["langs"]],
         output:
             sentences=[sentences_path(_ts["name"], lang) for lang in _ts["langs"]],
             lines=f"results/testsets/{_ts['name']}/line_numbers.txt",
@@ -48,10 +49,11 @@ for _ts in TESTSETS.values():
         conda:
             "../envs/analysis.yaml"
         params:
-            # the local files' content, not only their times: a copy with old timestamps
-            # (cp -p, rsync -a, tar x) of edited files still re-prepares the test set (a plain
-            # value: Snakemake records no params given as functions)
-            source_sha256=local_sources_digest(_ts["name"]),
+            # what the local files give, not their times: a copy with old timestamps (cp -p,
+            # rsync -a, tar x) of edited files prepares the test set again, an edit of a line
+            # that is not sampled prepares nothing (a plain value: Snakemake records no params
+            # given as functions)
+            sample_sha256=sample_digest(_ts["name"]),
             langs=_ts["langs"],
             n_sentences=config["sampling"]["n_sentences"],
             seed=config["sampling"]["seed"],

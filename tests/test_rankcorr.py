@@ -3,12 +3,11 @@ import pytest
 from scipy.stats import spearmanr
 
 from ffnscope.bootstrap import Bootstrap, resample_indices
+from ffnscope.comparisons import Comparison, plan_comparisons
 from ffnscope.metrics import sentence_statistics
 from ffnscope.rankcorr import (
-    Comparison,
     control_halves,
     load_sentence_sums,
-    plan_comparisons,
     rank_correlations,
     save_sentence_sums,
     spearman,

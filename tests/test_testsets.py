@@ -1,6 +1,6 @@
 import pytest
 
-from ffnscope.testsets import TestSetError, clean_sentence, read_lines, sample_testset
+from ffnscope.testsets import TestSetError, clean_sentence, read_lines, sample_digest, sample_testset
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,28 @@ def test_real_wmt14_sample(shared_data):
     assert len(sample.sentences["hi"]) == len(sample.sentences["en"]) == 5
     raw_en = (pair / "en.txt").read_text(encoding="utf-8").splitlines()
     assert [clean_sentence(raw_en[n - 1]) for n in sample.line_numbers] == sample.sentences["en"]
+
+
+def test_a_side_without_words_is_the_one_named(tmp_path):
+    en = write(tmp_path, "en.txt", ["The cat sleeps.", "We walked home."])
+    xx = write(tmp_path, "xx.txt", ["?!", "... -- !"])
+    with pytest.raises(TestSetError, match=rf"^{xx}: no line has 1\+ words"):
+        sample_testset({"en": en, "xx": xx}, 2, seed=0)
+
+
+def test_sample_digest_changes_with_the_prepared_test_set_only(tmp_path):
+    lines = [f"Sentence number {k} is here." for k in range(10)]
+    en, de = write(tmp_path, "en.txt", lines), write(tmp_path, "de.txt", lines)
+    cache = tmp_path / "cache"
+    digest = lambda: sample_digest({"en": en, "de": de}, 3, 0, "word", "paper", cache)  # noqa: E731
+    first = digest()
+    sampled = sample_testset({"en": en, "de": de}, 3, seed=0).line_numbers
+    unsampled = next(n for n in range(1, 11) if n not in sampled)
+    write(tmp_path, "de.txt", [f"Another line {n}." if n == unsampled else line for n, line in enumerate(lines, 1)])
+    assert digest() == first  # an unsampled line with words: nothing prepared changes
+    write(tmp_path, "de.txt", ["Changed." if n == sampled[0] else line for n, line in enumerate(lines, 1)])
+    changed = digest()
+    assert changed != first and len(list(cache.iterdir())) == 3
+    entry = next(p for p in cache.iterdir() if p.read_text() == changed)
+    entry.write_text("cached")  # a hit is read, not computed again
+    assert digest() == "cached"

@@ -51,6 +51,7 @@ def test_parsing_the_workflow_imports_no_heavy_module():
         "ffnscope.methods",
         "ffnscope.schemas",
         "ffnscope.sides",
+        "ffnscope.testsets",
     }
     code = f"import json, sys\nfor m in {sorted(modules)!r}: __import__(m)\nprint(json.dumps(sorted(sys.modules)))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
@@ -188,6 +189,28 @@ def test_duplicate_names_are_an_error(workflow_run, tmp_path):
     assert "config models[1]: name 'tiny-xglm' is used twice" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "models:\n  - {name: tiny-xglm, path: ./no/such/model, n_layers: 4}\n",
+            "config models[name=tiny-xglm].path: './no/such/model' is not there",
+        ),
+        (
+            "rank_correlation: {language_sides: {de: wmt14-fr-en}}\n",
+            "rank_correlation.language_sides: de: 'wmt14-fr-en' is not a configured test set with language 'de'",
+        ),
+    ],
+)
+def test_settings_a_job_would_fail_on_fail_the_dry_run(workflow_run, tmp_path, setting, message):
+    (tmp_path / "bad.yaml").write_text(setting)
+    result = run_snakemake(
+        workflow_run, "-n", "--configfile", str(workflow_run / "test.yaml"), str(tmp_path / "bad.yaml"), check=False
+    )
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
 def test_report_has_every_figure_and_the_findings(workflow_run):
     run_snakemake(workflow_run, "--report", "report.zip")
     names = zipfile.ZipFile(workflow_run / "report.zip").namelist()
@@ -306,6 +329,21 @@ def test_edited_test_set_with_old_timestamps_is_prepared_again(flores_run):
         source.write_bytes(original)
         os.utime(source, ns=times)
     assert planned_jobs(flores_run, *FLORES_TABLES) == {}
+
+
+def test_edited_line_that_is_not_sampled_reruns_nothing(flores_run):
+    """The prepared test set would be byte-identical: nothing is prepared or captured again."""
+    source = flores_run / "data/devtest/deu_Latn.txt"
+    original = source.read_bytes()
+    sampled = {int(n) for n in (flores_run / "results/testsets/flores/line_numbers.txt").read_text().split()}
+    lines = original.decode().splitlines(keepends=True)
+    unsampled = next(i for i in range(len(lines)) if i + 1 not in sampled)
+    lines[unsampled] = "Ein ganz anderer Satz steht jetzt hier.\n"
+    try:
+        source.write_text("".join(lines), encoding="utf-8")
+        assert planned_jobs(flores_run, *FLORES_TABLES) == {}
+    finally:
+        source.write_bytes(original)
 
 
 def test_n_way_tables_carry_pairs_and_languages(flores_run):

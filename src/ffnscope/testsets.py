@@ -8,12 +8,15 @@ the sampled sides stay parallel.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .atomic import write_text
 from .prefixes import words_needed, yields_prefix
 
 
@@ -121,8 +124,10 @@ def sample_testset(
     has_prefix = [[yields_prefix(line, unit, variant) for line in side] for side in cleaned]
     eligible = [i for i in range(len(cleaned[0])) if all(side[i] for side in has_prefix)]
     if not eligible:
+        # the side that has no such line at all, if one has none
+        blamed = next((p for p, side in zip(paths, has_prefix) if not any(side)), paths[0])
         raise TestSetError(
-            f"{paths[0]}: no line has {words_needed(variant)}+ words ({unit}) on every side, as a prefix needs"
+            f"{blamed}: no line has {words_needed(variant)}+ words ({unit}) on every side, as a prefix needs"
         )
     chosen = sorted(random.Random(seed).sample(eligible, min(n_sentences, len(eligible))))
     return SampledTestSet(
@@ -132,3 +137,24 @@ def sample_testset(
         n_ineligible=len(cleaned[0]) - len(eligible),
         short_lines={lang: side.count(False) for lang, side in zip(langs, has_prefix)},
     )
+
+
+def sample_digest(
+    files: dict[str, str | Path], n_sentences: int, seed: int, unit: str, variant: str, cache_dir: str | Path
+) -> str:
+    """sha256 over everything a prepared test set holds (sampled lines, their cleaned sentences,
+    the eligibility counts): it changes when an edit of the files changes the prepared test
+    set, and only then. Drawing the sample reads and segments every line (about 2 s for 29
+    FLORES sides), and every Snakemake invocation (every cluster job too) asks for the
+    digest, so it is cached in `cache_dir` under the files' bytes and the settings."""
+    key = hashlib.sha256(json.dumps([n_sentences, seed, unit, variant, list(files)]).encode())
+    for path in files.values():
+        with open(path, "rb") as f:
+            key.update(hashlib.file_digest(f, "sha256").digest())
+    cached = Path(cache_dir) / key.hexdigest()
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    sample = sample_testset(files, n_sentences, seed, unit, variant)
+    digest = hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest()
+    write_text(cached, digest)
+    return digest

@@ -5,13 +5,14 @@ from ffnscope.joblog import log_to
 log_to(snakemake.log[0])
 
 from ffnscope.bootstrap import Bootstrap
-from ffnscope.rankcorr import load_sentence_sums, plan_comparisons, rank_correlations
+from ffnscope.comparisons import Comparison
+from ffnscope.rankcorr import load_sentence_sums, rank_correlations
 from ffnscope.shards import SUBLAYERS
 from ffnscope.sides import side_name
 from ffnscope.tables import table_frame, write_tsv
 
 p, w = snakemake.params, snakemake.wildcards
-plan = plan_comparisons([tuple(s) for s in p.sides], dict(p.language_sides), dict(p.languages))
+plan = [Comparison(*c) for c in p.plan]
 files = {side_name(*s): path for s, path in zip(p.sides, snakemake.input)}
 boot = Bootstrap(**p.bootstrap)
 rows = []
