@@ -75,7 +75,11 @@ def _model_spec(entry, entries):
     gguf = entry.get("gguf_package", "")
     random_init = entry.get("random_init", {})
     path = entry.get("path", "")
-    if path and not os.path.exists(path) and (os.path.isabs(path) or path.startswith((".", "~")) or path.count("/") > 1):
+    if (
+        path
+        and not os.path.exists(path)
+        and (os.path.isabs(path) or path.startswith((".", "~")) or path.count("/") > 1)
+    ):
         raise ValueError(
             f"config models[name={entry['name']}].path: {path!r} is not there (a local directory; "
             "a Hugging Face hub id has the form org/name)"
