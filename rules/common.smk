@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from snakemake.utils import validate
 
 from ffnscope import testsets
+from ffnscope.cluster import ANALYSIS_GROUP
 from ffnscope.sides import side_languages
 
 validate(config, schema="../config/schema.yaml")
@@ -153,13 +154,23 @@ def testset_source(testset, lang):
     return f"{config['data']['local_dir']}/{TESTSETS[testset]['dir']}/{lang}.txt"
 
 
+def testset_dir(testset):
+    """The prepared test set: what one `prepare_testset` job writes (a `directory()` output,
+    as the number of sides varies between test sets), the files below."""
+    return f"results/testsets/{testset}"
+
+
 def sentences_path(testset, lang):
-    return f"results/testsets/{testset}/{lang}.txt"
+    return f"{testset_dir(testset)}/{lang}.txt"
+
+
+def line_numbers_path(testset):
+    return f"{testset_dir(testset)}/line_numbers.txt"
 
 
 def eligibility_path(testset):
     """Per side of a test set, its source lines with too few words for a prefix."""
-    return f"results/testsets/{testset}/eligibility.tsv"
+    return f"{testset_dir(testset)}/eligibility.tsv"
 
 
 def model_input(model):
@@ -168,8 +179,27 @@ def model_input(model):
     return [spec.path] if spec.built else []
 
 
+def snapshot_dir(model, testset, lang):
+    """The shards of one side: what one `snapshot` job writes (a `directory()` output, as the
+    analysed layers vary between models), one file per layer."""
+    return f"results/snapshots/{model}/{testset}/{lang}"
+
+
 def shard_path(model, testset, lang, layer):
-    return f"results/snapshots/{model}/{testset}/{lang}/layer{layer_tag(layer)}.h5"
+    return f"{snapshot_dir(model, testset, lang)}/layer{layer_tag(layer)}.h5"
+
+
+def layer_shard(wildcards):
+    """The shard a per-layer job of one side reads (its input is the side's folder)."""
+    return shard_path(wildcards.model, wildcards.testset, wildcards.lang, wildcards.layer)
+
+
+def pair_shards(wildcards):
+    """The two shards of the layer a distance job compares (its inputs are the sides' folders),
+    source side first."""
+    return [
+        shard_path(wildcards.model, wildcards.testset, lang, wildcards.layer) for lang in (wildcards.src, wildcards.tgt)
+    ]
 
 
 # Per-layer files of each stage: its rule's output, read by the next stage and by the report.

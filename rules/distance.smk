@@ -2,7 +2,7 @@
 # test set, source and target side, layer) computes both sublayers and every pairing the method
 # supports (paper: parallel and the shuffled control; authors_code: pooled, parallel only) with
 # bootstrap CIs over sentence pairs; one job per model gathers the rows into its table.
-from ffnscope.cluster import cpu_job_resources
+from ffnscope.cluster import analysis_job_resources
 from ffnscope.sides import distance_pairs
 
 DISTANCE = config["distance"]
@@ -27,20 +27,23 @@ DISTANCE_TABLES = [table_path(m, "representation_distance") for m in MODELS]
 
 rule distance_layer:
     input:
-        src=shard_path("{model}", "{testset}", "{src}", "{layer}"),
-        tgt=shard_path("{model}", "{testset}", "{tgt}", "{layer}"),
+        src=snapshot_dir("{model}", "{testset}", "{src}"),
+        tgt=snapshot_dir("{model}", "{testset}", "{tgt}"),
     output:
         distance_layer_path("{model}", "{method}", "{testset}", "{src}", "{tgt}", "{layer}"),
     log:
         "logs/distance/{model}/{method}/{testset}/{src}/{tgt}/layer{layer}.log",
     benchmark:
         "benchmarks/distance_layer/{model}/{method}/{testset}/{src}/{tgt}/layer{layer}.tsv"
+    group:
+        ANALYSIS_GROUP
     conda:
         "../envs/analysis.yaml"
     threads: 2
     resources:
-        **cpu_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0),
+        **analysis_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0, reads=pair_shards),
     params:
+        shards=pair_shards,
         metric=DISTANCE["metric"],
         seed=DISTANCE["seed"],
         block_sentences=DISTANCE["block_sentences"],

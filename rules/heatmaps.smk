@@ -1,7 +1,7 @@
 # Normalised activation heat maps (figs 5, 7, 8): one job per (model, method, side, layer)
 # writes both sublayers' prefixes x neurons maps, min-max scaled per prefix (eq. 3), bounded
 # in size by heatmaps.max_prefixes / max_neurons.
-from ffnscope.cluster import cpu_job_resources
+from ffnscope.cluster import analysis_job_resources
 from ffnscope.sides import check_sides
 
 HEATMAPS = config["heatmaps"]
@@ -31,18 +31,21 @@ HEATMAP_FILES = [
 
 rule heatmap:
     input:
-        lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
+        snapshot_dir("{model}", "{testset}", "{lang}"),
     output:
         heatmap_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
     log:
         "logs/heatmap/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/heatmap/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    group:
+        ANALYSIS_GROUP
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=0),
+        **analysis_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=0, reads=lambda w: [layer_shard(w)]),
     params:
+        shard=layer_shard,
         max_prefixes=HEATMAPS["max_prefixes"],
         max_neurons=HEATMAPS["max_neurons"],
         gated_neurons=config["metrics"]["gated_neurons"],

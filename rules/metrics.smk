@@ -3,7 +3,7 @@
 # bootstrap CIs over sentences) and the per-sentence activation sums that rank correlation
 # reads; one job per model gathers the rows into tables.
 from ffnscope import methods
-from ffnscope.cluster import cpu_job_resources
+from ffnscope.cluster import analysis_job_resources
 
 # model -> its statistics rows: every method, side and analysed layer
 LAYER_STATS_FILES = {
@@ -16,7 +16,7 @@ METRIC_TABLES = [table_path(m, t) for m in MODELS for t in ("activation_frequenc
 
 rule layer_stats:
     input:
-        lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
+        snapshot_dir("{model}", "{testset}", "{lang}"),
     output:
         stats=layer_stats_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
         sums=sentence_sums_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
@@ -24,11 +24,14 @@ rule layer_stats:
         "logs/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/layer_stats/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    group:
+        ANALYSIS_GROUP
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(CLUSTER),
+        **analysis_job_resources(CLUSTER, reads=lambda w: [layer_shard(w)]),
     params:
+        shard=layer_shard,
         firing_rule=lambda w: methods.firing_rule_for(w.method, config["metrics"]["firing_rule"]),
         chunk_rows=config["metrics"]["chunk_rows"],
         gated_neurons=config["metrics"]["gated_neurons"],

@@ -3,7 +3,7 @@
 # gathers the rows. English overlap (fig. 16): one job over the English sides of all test sets.
 from dataclasses import astuple
 
-from ffnscope.cluster import cpu_job_resources
+from ffnscope.cluster import analysis_job_resources
 from ffnscope.comparisons import plan_comparisons
 from ffnscope.sides import english_sides
 
@@ -30,11 +30,13 @@ rule rank_correlation_layer:
         "logs/rank_correlation/{model}/{method}/layer{layer}.log",
     benchmark:
         "benchmarks/rank_correlation_layer/{model}/{method}/layer{layer}.tsv"
+    group:
+        ANALYSIS_GROUP
     conda:
         "../envs/analysis.yaml"
     resources:
         # one sublayer of every side in memory (float32, about half the input) + ranks
-        **cpu_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=1),
+        **analysis_job_resources(CLUSTER, base_mem_mb=2000, mem_mb_per_input_mb=1),
     params:
         sides=SIDES,
         plan=RANK_CORRELATION_PLAN,
@@ -61,7 +63,7 @@ rule rank_correlation_table:
 
 rule english_overlap:
     input:
-        sampled=[sentences_path(*side) for side in ENGLISH_SIDES],
+        testsets=sorted({testset_dir(side.testset) for side in ENGLISH_SIDES}),
         full=[testset_source(*side) for side in ENGLISH_SIDES],
     output:
         run_table_path("english_overlap"),
@@ -72,5 +74,6 @@ rule english_overlap:
         "../envs/analysis.yaml"
     params:
         sides=[side.name for side in ENGLISH_SIDES],
+        sampled=[sentences_path(*side) for side in ENGLISH_SIDES],
     script:
         "../workflow/scripts/english_overlap.py"

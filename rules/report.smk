@@ -9,10 +9,7 @@
 _BENCHMARKED = [
     (rules.convert_gguf_model, [built_model_path(m) for m in GGUF_MODELS]),
     (rules.random_init_model, [built_model_path(m) for m in RANDOM_INIT_MODELS]),
-    *[
-        (getattr(rules, snapshot_rule(m)), [shard_path(m, t, lang, spec.layers[0]) for t, lang in SIDES])
-        for m, spec in MODELS.items()
-    ],
+    (rules.snapshot, [snapshot_dir(m, t, lang) for m in MODELS for t, lang in SIDES]),
     (rules.layer_stats, [path for files in LAYER_STATS_FILES.values() for path in files]),
     (rules.distance_layer, [path for files in DISTANCE_FILES.values() for path in files]),
     (rules.rank_correlation_layer, [path for files in RANK_CORRELATION_FILES.values() for path in files]),

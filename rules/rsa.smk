@@ -2,7 +2,7 @@
 # (`rsa.side`). Stage 1, one CPU job per (model, method, layer): the prefix x prefix
 # correlation structure of both sublayers of a seeded prefix subsample. Stage 2, one job:
 # every layer x layer similarity of every model pair (self-pairs included), both methods.
-from ffnscope.cluster import cpu_job_resources
+from ffnscope.cluster import analysis_job_resources, cpu_job_resources
 from ffnscope.sides import check_sides
 
 RSA = config["rsa"]
@@ -23,18 +23,21 @@ RSA_TABLES = [run_table_path("rsa")]
 
 rule rsa_layer:
     input:
-        lambda w: shard_path(w.model, w.testset, w.lang, w.layer),
+        snapshot_dir("{model}", "{testset}", "{lang}"),
     output:
         rsa_layer_path("{model}", "{method}", "{testset}", "{lang}", "{layer}"),
     log:
         "logs/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.log",
     benchmark:
         "benchmarks/rsa_layer/{model}/{method}/{testset}_{lang}_layer{layer}.tsv"
+    group:
+        ANALYSIS_GROUP
     conda:
         "../envs/analysis.yaml"
     resources:
-        **cpu_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0),
+        **analysis_job_resources(CLUSTER, base_mem_mb=3000, mem_mb_per_input_mb=0, reads=lambda w: [layer_shard(w)]),
     params:
+        shard=layer_shard,
         max_prefixes=RSA["max_prefixes"],
         batch_prefixes=RSA["batch_prefixes"],
         seed=RSA["seed"],

@@ -8,8 +8,8 @@ SIDES_TABLES = [table_path(m, "sides") for m in MODELS]
 
 rule sides_table:
     input:
-        shards=lambda w: [shard_path(w.model, t, lang, MODELS[w.model].layers[0]) for t, lang in SIDES],
-        eligibility=[eligibility_path(t) for t in TESTSETS],
+        snapshots=lambda w: [snapshot_dir(w.model, t, lang) for t, lang in SIDES],
+        testsets=[testset_dir(t) for t in TESTSETS],
     output:
         table_path("{model}", "sides"),
     log:
@@ -18,6 +18,7 @@ rule sides_table:
     conda:
         "../envs/analysis.yaml"
     params:
-        testsets=list(TESTSETS),
+        shards=lambda w: [shard_path(w.model, t, lang, MODELS[w.model].layers[0]) for t, lang in SIDES],
+        eligibility={t: eligibility_path(t) for t in TESTSETS},
     script:
         "../workflow/scripts/sides_table.py"

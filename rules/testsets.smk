@@ -1,6 +1,7 @@
 # Test sets: (download ->) alignment check, §3.1 cleaning, seeded sampling.
-# One rule per test set, because all its sides (two or more) are written by one job. Both are
-# light and the download needs the internet, which compute nodes often lack: they run locally.
+# One `prepare_testset` job per test set writes all its sides (two or more) into the test set's
+# folder. Both rules are light and the download needs the internet, which compute nodes often
+# lack: they run locally.
 
 
 for _ts in TESTSETS.values():
@@ -32,32 +33,31 @@ for _ts in TESTSETS.values():
                 " && sacrebleu -t {params.test} -l {params.langpair} --echo ref > {output.ref}.tmp"
                 " && mv {output.src}.tmp {output.src} && mv {output.ref}.tmp {output.ref}) 2> {log}"
 
-    rule:
-        """Check the sides are aligned, clean them (§3.1) and sample the same lines of each."""
-        name:
-            f"prepare_{rule_id(_ts['name'])}"
-        input:
-            # ancient: the files' times do not matter, what they give does (params.sample_sha256)
-            [ancient(testset_source(_ts["name"], lang)) for lang in _ts["langs"]],
-        output:
-            sentences=[sentences_path(_ts["name"], lang) for lang in _ts["langs"]],
-            lines=f"results/testsets/{_ts['name']}/line_numbers.txt",
-            eligibility=eligibility_path(_ts["name"]),
-        log:
-            f"logs/prepare_testset/{_ts['name']}.log",
-        localrule: True
-        conda:
-            "../envs/analysis.yaml"
-        params:
-            # what the local files give, not their times: a copy with old timestamps (cp -p,
-            # rsync -a, tar x) of edited files prepares the test set again, an edit of a line
-            # that is not sampled prepares nothing (a plain value: Snakemake records no params
-            # given as functions)
-            sample_sha256=sample_digest(_ts["name"]),
-            langs=_ts["langs"],
-            n_sentences=config["sampling"]["n_sentences"],
-            seed=config["sampling"]["seed"],
-            # sampled lines have the words a prefix needs on every side
-            prefixes=config["prefixes"],
-        script:
-            "../workflow/scripts/prepare_testset.py"
+
+rule prepare_testset:
+    """Check the sides are aligned, clean them (§3.1) and sample the same lines of each."""
+    input:
+        # ancient: the files' times do not matter, what they give does (params.sample_sha256)
+        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+    output:
+        directory(testset_dir("{testset}")),
+    log:
+        "logs/prepare_testset/{testset}.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        # what the local files give, not their times: a copy with old timestamps (cp -p,
+        # rsync -a, tar x) of edited files prepares the test set again, an edit of a line
+        # that is not sampled prepares nothing
+        sample_sha256=lambda w: sample_digest(w.testset),
+        langs=lambda w: TESTSETS[w.testset]["langs"],
+        sentences=lambda w: [sentences_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
+        lines=lambda w: line_numbers_path(w.testset),
+        eligibility=lambda w: eligibility_path(w.testset),
+        n_sentences=config["sampling"]["n_sentences"],
+        seed=config["sampling"]["seed"],
+        # sampled lines have the words a prefix needs on every side
+        prefixes=config["prefixes"],
+    script:
+        "../workflow/scripts/prepare_testset.py"

@@ -82,7 +82,7 @@ def test_truncated_shard_names_itself_and_the_way_out(tmp_path):
         shards.write(0, {0: rows}, np.zeros(50, np.int32), np.arange(50, dtype=np.int32))
     assert shard_statistics(path, "detector", "paper", "> 0").total_prefixes() == 50
     os.truncate(path, 1000)
-    message = rf"{path}: unreadable shard .*; remove it \(rm {path}\) and run the workflow again"
+    message = rf"{path}: unreadable shard .*; remove its side's folder \(rm -r {tmp_path}\) and run the workflow again"
     with pytest.raises(CorruptShard, match=message):
         shard_statistics(path, "detector", "paper", "> 0")
     with pytest.raises(CorruptShard, match=message):

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from ffnscope.shards import SUBLAYERS, read_attrs, read_dataset
+from ffnscope.slurm_jobs import submissions
 from ffnscope.words import word_spans
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -37,6 +38,8 @@ CLUSTER_ARGS = [
     "2",
     "--max-threads",
     "1",
+    "--cores",  # a group job's CPUs fit the test node
+    "2",
 ]
 # analysed layers of the tiny XGLM (4 layers): one in the workflow run (every per-layer job is a
 # SLURM job, and the node has only the CI machine's cores), two in the cancel case (one
@@ -103,7 +106,7 @@ def sacct_jobs(workdir, expected):
     """The SLURM jobs submitted from `workdir` as dicts (rule read from the job comment, which
     the plugin sets to rule_<rule>_wildcards_<values>); waits until `expected` jobs are
     accounted in a final state (accounting reaches slurmdbd asynchronously)."""
-    fields = ["JobID", "Partition", "State", "AllocTRES", "Comment", "WorkDir"]
+    fields = ["JobID", "Partition", "State", "AllocTRES", "ReqCPUS", "ReqMem", "Timelimit", "Comment", "WorkDir"]
     for _ in range(60):
         out = subprocess.run(
             ["sacct", "-X", "-n", "-P", "-S", "now-3hours", "-o", ",".join(fields)],
@@ -147,22 +150,47 @@ def runs(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
     return local, remote
 
 
-def test_jobs_ran_in_their_partitions(runs):
-    _, remote = runs
-    sides, jobs = 4, sacct_jobs(remote, expected=4 + 4 * len(LAYERS))
-    snapshots = [j for j in jobs if j["rule"].startswith("snapshot_")]
-    layer_stats = [j for j in jobs if j["rule"] == "layer_stats"]
-    assert len(snapshots) == sides and len(layer_stats) == sides * len(LAYERS)
+def test_jobs_ran_in_their_partitions_and_groups(runs):
+    """4 snapshot jobs (one per side) on the GPU partition, and every per-layer analysis in ONE
+    group job on the CPU partition (its 5 components are fewer than the profile's 20 per
+    group job), which asked SLURM for what Snakemake's group resources predict."""
+    local, remote = runs
+    sides, jobs = 4, sacct_jobs(remote, expected=5)
+    snapshots = [j for j in jobs if j["rule"] == "snapshot"]
+    # a group job's comment: rule_<group>_<its rules>
+    groups = [j for j in jobs if j["Comment"].startswith("rule_analysis_tiny-xglm_paper_")]
+    assert len(snapshots) == sides and len(groups) == 1 and len(jobs) == len(snapshots) + len(groups), jobs
     for job in snapshots:
         assert (job["Partition"], job["State"]) == ("gpu", "COMPLETED"), job
         assert "gres/gpu=1" in job["AllocTRES"].split(","), job
-    # every other job (layer_stats and the other per-layer analyses) on the CPU partition
-    for job in jobs:
-        if job not in snapshots:
-            assert (job["Partition"], job["State"]) == ("cpu", "COMPLETED"), job
-            assert "gres/gpu" not in job["AllocTRES"], job
+    group = groups[0]
+    assert (group["Partition"], group["State"]) == ("cpu", "COMPLETED") and "gres/gpu" not in group["AllocTRES"]
+    # what the group job asked for: as Snakemake computes it for the submission (members side
+    # by side within --cores and the group's slots, times summed over its rounds), predicted
+    # before any output exists, as when the group was submitted (members' outputs not there;
+    # the shards there are a few KB, below one MB or minute)
+    fresh = remote.parent / "predicted"
+    fresh.mkdir(exist_ok=True)
+    (predicted,) = [
+        j for j in submissions([remote / "test.yaml"], cores=2, workdir=fresh, max_threads=1) if j.kind != "snapshot"
+    ]
+    asked = {"cpu": int(group["ReqCPUS"]), "mem": int(group["ReqMem"].rstrip("M")), "time": group["Timelimit"]}
+    hours, minutes = divmod(predicted.runtime, 60)
+    assert asked == {"cpu": predicted.cores, "mem": predicted.mem_mb, "time": f"{hours:02d}:{minutes:02d}:00"}
+    assert predicted.cores == 2 and predicted.mem_mb < predicted.members_mem_mb  # not every member's at once
+    # every member's outputs are there, as in the local run, each member benchmarked once
+    grouped = ("layer_stats", "distance_layer", "rank_correlation_layer", "rsa_layer", "heatmap")
+    members = [p for rule in grouped for p in (remote / "benchmarks" / rule).rglob("*.tsv")]
+    assert len(members) == predicted.members
+    assert {p.relative_to(local) for p in analysis_outputs(local)} == {
+        p.relative_to(remote) for p in analysis_outputs(remote)
+    }
     # the job itself saw no CUDA device (the GPU is fake) and recorded where it ran
     assert {read_attrs(p)["device"] for p in shard_paths(remote)} == {"cpu"}
+
+
+def analysis_outputs(workdir):
+    return [p for d in ("results/metrics", "results/heatmaps") for p in (workdir / d).rglob("*") if p.is_file()]
 
 
 def test_outputs_equal_local_run(runs):
@@ -215,7 +243,7 @@ def test_cancelled_snapshot_job_leaves_no_corrupt_shard(cluster, tmp_path_factor
     )
     side = "wmt14-de-en/de"
     side_dir = workdir / "results/snapshots/tiny-xglm" / side
-    targets = [f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5" for layer in CANCEL_LAYERS]
+    targets = [f"results/snapshots/tiny-xglm/{side}"]  # the snapshot job's folder of shards
     run = subprocess.Popen(
         snakemake_command(workdir, *CLUSTER_ARGS, "--retries", "0", *targets),
         stdout=subprocess.PIPE,
@@ -235,7 +263,7 @@ def test_cancelled_snapshot_job_leaves_no_corrupt_shard(cluster, tmp_path_factor
                 (
                     job_id
                     for job_id, comment, job_dir in (line.split("|") for line in queue.splitlines())
-                    if job_dir == str(workdir) and comment.startswith("rule_snapshot_")
+                    if job_dir == str(workdir) and comment.startswith("rule_snapshot_wildcards")
                 ),
                 None,
             )

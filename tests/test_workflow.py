@@ -47,6 +47,7 @@ def test_parsing_the_workflow_imports_no_heavy_module():
     modules = rule_imports()
     assert modules == {
         "ffnscope.cluster",
+        "ffnscope.comparisons",
         "ffnscope.figures",
         "ffnscope.methods",
         "ffnscope.schemas",
@@ -170,7 +171,7 @@ def test_figure_setting_reruns_only_that_figure(workflow_run):
 
 def test_firing_rule_reruns_metrics_not_snapshots(workflow_run):
     jobs = planned_jobs(workflow_run, metrics={"firing_rule": "!= 0"})
-    assert jobs["layer_stats"] == 16 and "snapshot_tiny_xglm" not in jobs and "prepare_wmt14_de_en" not in jobs
+    assert jobs["layer_stats"] == 16 and "snapshot" not in jobs and "prepare_testset" not in jobs
 
 
 def test_bad_config_value_names_the_key(workflow_run):
@@ -257,7 +258,7 @@ def test_random_init_control_is_planned_like_any_model(tmp_path, tiny_xglm_dir, 
     (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
     jobs = planned_jobs(tmp_path)
     assert jobs["random_init_model"] == 1 and "convert_gguf_model" not in jobs
-    assert jobs["snapshot_tiny_xglm_random"] == 2 and jobs["snapshot_tiny_xglm"] == 2  # one per side
+    assert jobs["snapshot"] == 2 + 2  # one per model and side
     assert jobs["rsa_layer"] == 4 + 2  # both models' layers: RSA compares the model with its control
     config["models"][1]["random_init"]["like"] = "tiny-xglm-2"
     (tmp_path / "test.yaml").write_text(yaml.safe_dump(config))
@@ -324,7 +325,7 @@ def test_edited_test_set_with_old_timestamps_is_prepared_again(flores_run):
     source.write_text("".join(lines), encoding="utf-8")
     os.utime(source, ns=times)
     try:
-        assert planned_jobs(flores_run, *FLORES_TABLES).get("prepare_flores") == 1
+        assert planned_jobs(flores_run, *FLORES_TABLES).get("prepare_testset") == 1
     finally:
         source.write_bytes(original)
         os.utime(source, ns=times)

@@ -134,8 +134,8 @@ def open_shard(path: str | Path) -> Iterator[h5py.File]:
         if not Path(path).exists():
             raise
         raise CorruptShard(
-            f"{path}: unreadable shard ({err}); remove it (rm {path}) and run the workflow again: "
-            "its snapshot job captures it anew"
+            f"{path}: unreadable shard ({err}); remove its side's folder (rm -r {Path(path).parent}) and run "
+            "the workflow again: its snapshot job captures that side anew"
         ) from None
     with f:
         yield f

@@ -19,8 +19,7 @@ boot = Bootstrap(**p.bootstrap)
 rows = []
 for sublayer in SUBLAYERS:
     results = layer_distances(
-        snakemake.input.src,
-        snakemake.input.tgt,
+        *p.shards,
         sublayer,
         method=w.method,
         metric=p.metric,

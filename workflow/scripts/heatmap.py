@@ -8,7 +8,7 @@ from ffnscope.heatmaps import heatmap_file
 
 p = snakemake.params
 heatmap_file(
-    snakemake.input[0],
+    p.shard,
     snakemake.output[0],
     snakemake.wildcards.method,
     max_prefixes=p.max_prefixes,

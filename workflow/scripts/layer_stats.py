@@ -15,10 +15,7 @@ from ffnscope.tables import stats_row, write_tsv
 
 p, w = snakemake.params, snakemake.wildcards
 boot = Bootstrap(**p.bootstrap)
-stats = {
-    s: shard_statistics(snakemake.input[0], s, w.method, p.firing_rule, p.chunk_rows, p.gated_neurons)
-    for s in SUBLAYERS
-}
+stats = {s: shard_statistics(p.shard, s, w.method, p.firing_rule, p.chunk_rows, p.gated_neurons) for s in SUBLAYERS}
 rows = [
     stats_row(stats[s], boot, model=w.model, testset=w.testset, lang=w.lang, sublayer=s, layer=int(w.layer))
     for s in SUBLAYERS

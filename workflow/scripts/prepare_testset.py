@@ -20,10 +20,10 @@ sample = sample_testset(
     prefixes["unit"],
     prefixes["variant"],
 )
-for lang, path in zip(langs, snakemake.output.sentences):
+for lang, path in zip(langs, snakemake.params.sentences):
     write_text(path, "".join(s + "\n" for s in sample.sentences[lang]))
-write_text(snakemake.output.lines, "".join(f"{n}\n" for n in sample.line_numbers))
-write_tsv(eligibility_frame(sample), snakemake.output.eligibility)
+write_text(snakemake.params.lines, "".join(f"{n}\n" for n in sample.line_numbers))
+write_tsv(eligibility_frame(sample), snakemake.params.eligibility)
 logging.info(
     "%d of %d lines have too few words for a prefix (%s, %s) on some side and are not sampled; per side: %s",
     sample.n_ineligible,

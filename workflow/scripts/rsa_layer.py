@@ -9,7 +9,7 @@ from ffnscope.rsa import layer_rdm_file
 
 p = snakemake.params
 layer_rdm_file(
-    snakemake.input[0],
+    p.shard,
     snakemake.output[0],
     snakemake.wildcards.method,
     max_prefixes=p.max_prefixes,

@@ -8,5 +8,4 @@ log_to(snakemake.log[0])
 from ffnscope.sides_table import sides_table
 from ffnscope.tables import write_tsv
 
-eligibility = dict(zip(snakemake.params.testsets, snakemake.input.eligibility))
-write_tsv(sides_table(list(snakemake.input.shards), eligibility), snakemake.output[0])
+write_tsv(sides_table(list(snakemake.params.shards), dict(snakemake.params.eligibility)), snakemake.output[0])

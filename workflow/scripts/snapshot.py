@@ -22,7 +22,7 @@ signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
 snap = p.snapshot
-loaded = load_model(p.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
+loaded = load_model(w.model, p.model_path, p.revision or None, snap["device"], snap["compute_dtype"])
 settings = SnapshotSettings(
     unit=p.prefixes["unit"],
     variant=p.prefixes["variant"],
@@ -33,11 +33,11 @@ settings = SnapshotSettings(
     window_mb=snap["window_mb"],
     store_pre_activation=needs_pre_activation(loaded.adapter.ffn_family, p.methods),
 )
-check_layers(loaded, p.n_layers, p.layers, p.model)
-with open(snakemake.input.sentences, encoding="utf-8") as f:
+check_layers(loaded, p.n_layers, p.layers, w.model)
+with open(p.sentences, encoding="utf-8") as f:
     sentences = f.read().splitlines()
 attrs = shard_attributes(
-    model=p.model,
+    model=w.model,
     model_path=p.model_path,
     revision=loaded.revision,
     testset=w.testset,
@@ -58,7 +58,7 @@ attrs = shard_attributes(
 )
 started = time.perf_counter()
 try:
-    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, snakemake.output)), settings, attrs, sys.stderr)
+    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, p.shards)), settings, attrs, sys.stderr)
 except OSError:
     # a failed HDF5 write (a full disk) leaves the library in a state its exit handler crashes
     # on (SIGSEGV); the partial shards are gone already (ShardSet), so log and leave at once
