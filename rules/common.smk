@@ -219,6 +219,10 @@ def rank_correlation_layer_path(model, method, layer):
     return f"results/metrics/{model}/{method}/rank_correlation/layer{layer_tag(layer)}.tsv"
 
 
+def language_probabilities_path(model, method, layer):
+    return f"results/metrics/{model}/{method}/language_neurons/layer{layer_tag(layer)}.npz"
+
+
 def rsa_layer_path(model, method, testset, lang, layer):
     return f"results/metrics/{model}/{method}/rsa/{testset}/{lang}/layer{layer_tag(layer)}.h5"
 
@@ -240,4 +244,6 @@ def run_table_path(table):
 def all_tables():
     """Every table of the run, as the rule files that write them list them; the figures and
     the summary are drawn from these."""
-    return SIDES_TABLES + METRIC_TABLES + DISTANCE_TABLES + RANK_CORRELATION_TABLES + RSA_TABLES
+    return (
+        SIDES_TABLES + METRIC_TABLES + DISTANCE_TABLES + RANK_CORRELATION_TABLES + LANGUAGE_NEURON_TABLES + RSA_TABLES
+    )

@@ -13,6 +13,16 @@ _BENCHMARKED = [
     (rules.layer_stats, [path for files in LAYER_STATS_FILES.values() for path in files]),
     (rules.distance_layer, [path for files in DISTANCE_FILES.values() for path in files]),
     (rules.rank_correlation_layer, [path for files in RANK_CORRELATION_FILES.values() for path in files]),
+    (
+        rules.language_probabilities_layer,
+        [
+            language_probabilities_path(m, method, layer)
+            for m in MODELS
+            for method in METHODS
+            for layer in MODELS[m].layers
+        ],
+    ),
+    (rules.language_neuron_tables, [table_path(m, "language_neurons") for m in MODELS]),
     (rules.rsa_layer, RSA_LAYER_FILES),
     (rules.heatmap, HEATMAP_FILES),
 ]

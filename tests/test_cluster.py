@@ -2,7 +2,13 @@
 
 from types import SimpleNamespace
 
-from ffnscope.cluster import cpu_job_resources, gpu_job_resources, model_build_resources
+from ffnscope.cluster import (
+    GROUP_SLOTS,
+    analysis_job_resources,
+    cpu_job_resources,
+    gpu_job_resources,
+    model_build_resources,
+)
 
 SITE = {"cpu_partition": "cpu", "gpu_partition": "gpu", "account": "", "gpu_model": ""}
 WILDCARDS = SimpleNamespace(model="m")
@@ -13,8 +19,15 @@ def test_cpu_job_grows_with_input_and_attempt():
     assert res["slurm_partition"] == "cpu" and "slurm_account" not in res
     two_gb = SimpleNamespace(size_mb=2048)
     assert res["mem_mb"](WILDCARDS, two_gb, 1) == 1000 + 2 * 2048
-    assert res["runtime"](WILDCARDS, two_gb, 1) == 2 + 20
-    assert res["mem_mb"](WILDCARDS, two_gb, 2) == 2 * 5096 and res["runtime"](WILDCARDS, two_gb, 3) == 3 * 22
+    assert res["runtime"](WILDCARDS, two_gb, 1) == 15 + 20
+    assert res["mem_mb"](WILDCARDS, two_gb, 2) == 2 * 5096 and res["runtime"](WILDCARDS, two_gb, 3) == 3 * 35
+
+
+def test_analysis_group_member_is_short_and_takes_a_slot():
+    res = analysis_job_resources(SITE, base_mem_mb=3000)
+    two_gb = SimpleNamespace(size_mb=2048)
+    assert res[GROUP_SLOTS] == 1 and res["slurm_partition"] == "cpu"
+    assert res["runtime"](WILDCARDS, two_gb, 1) == 2 + 20 and res["mem_mb"](WILDCARDS, two_gb, 1) == 3000 + 2 * 2048
 
 
 def test_cpu_job_reading_files_of_a_folder_counts_those_files(tmp_path):
@@ -30,7 +43,7 @@ def test_cpu_job_fixed_memory():
     small = SimpleNamespace(size_mb=0.5)
     assert res["mem_mb"](WILDCARDS, small, 1) == 3000
     assert res["mem_mb"](WILDCARDS, SimpleNamespace(size_mb=10_000), 1) == 3000
-    assert res["runtime"](WILDCARDS, small, 1) == 2  # 2 + 10 * 0.5 / 1024, truncated
+    assert res["runtime"](WILDCARDS, small, 1) == 15  # 15 + 10 * 0.5 / 1024, truncated
 
 
 def test_gpu_job_scales_with_model_size():

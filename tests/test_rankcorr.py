@@ -7,6 +7,7 @@ from ffnscope.comparisons import Comparison, plan_comparisons
 from ffnscope.metrics import sentence_statistics
 from ffnscope.rankcorr import (
     control_halves,
+    load_sentence_fires,
     load_sentence_sums,
     rank_correlations,
     save_sentence_sums,
@@ -230,5 +231,8 @@ def test_sentence_sums_round_trip(tmp_path):
     assert sums.dtype == np.float32 and sums.tolist() == [[3, 5, 7], [0, 0, 0], [15, 17, 19]]
     with np.load(tmp_path / "layer01.npz") as data:
         assert data["n_prefixes"].tolist() == [2, 0, 2]
+    # rows 0..3 = [0 1 2], [3 4 5], [6 7 8], [9 10 11]: "> 0" fires on all but the first 0
+    fires, n_prefixes = load_sentence_fires(tmp_path / "layer01.npz")
+    assert fires.tolist() == [[1, 2, 2], [0, 0, 0], [2, 2, 2]] and n_prefixes.tolist() == [2, 0, 2]
     with pytest.raises(ValueError, match="no per-sentence sums for sublayer 'fc1'"):
         load_sentence_sums(tmp_path / "layer01.npz", "fc1")

@@ -151,20 +151,23 @@ def runs(cluster, tmp_path_factory, tiny_xglm_dir, shared_data):
 
 
 def test_jobs_ran_in_their_partitions_and_groups(runs):
-    """4 snapshot jobs (one per side) on the GPU partition, and every per-layer analysis in ONE
+    """4 snapshot jobs (one per side) on the GPU partition, every per-layer analysis in ONE
     group job on the CPU partition (its 5 components are fewer than the profile's 20 per
-    group job), which asked SLURM for what Snakemake's group resources predict."""
+    group job), which asked SLURM for what Snakemake's group resources predict, and the
+    model's language-neuron selection: 6 SLURM jobs."""
     local, remote = runs
-    sides, jobs = 4, sacct_jobs(remote, expected=5)
+    sides, jobs = 4, sacct_jobs(remote, expected=6)
     snapshots = [j for j in jobs if j["rule"] == "snapshot"]
     # a group job's comment: rule_<group>_<its rules>
     groups = [j for j in jobs if j["Comment"].startswith("rule_analysis_tiny-xglm_paper_")]
-    assert len(snapshots) == sides and len(groups) == 1 and len(jobs) == len(snapshots) + len(groups), jobs
+    selections = [j for j in jobs if j["rule"] == "language_neuron_tables"]
+    assert (len(snapshots), len(groups), len(selections), len(jobs)) == (sides, 1, 1, 6), jobs
     for job in snapshots:
         assert (job["Partition"], job["State"]) == ("gpu", "COMPLETED"), job
         assert "gres/gpu=1" in job["AllocTRES"].split(","), job
     group = groups[0]
-    assert (group["Partition"], group["State"]) == ("cpu", "COMPLETED") and "gres/gpu" not in group["AllocTRES"]
+    for job in (group, *selections):
+        assert (job["Partition"], job["State"]) == ("cpu", "COMPLETED") and "gres/gpu" not in job["AllocTRES"], job
     # what the group job asked for: as Snakemake computes it for the submission (members side
     # by side within --cores and the group's slots, times summed over its rounds), predicted
     # before any output exists, as when the group was submitted (members' outputs not there;
@@ -179,7 +182,8 @@ def test_jobs_ran_in_their_partitions_and_groups(runs):
     assert asked == {"cpu": predicted.cores, "mem": predicted.mem_mb, "time": f"{hours:02d}:{minutes:02d}:00"}
     assert predicted.cores == 2 and predicted.mem_mb < predicted.members_mem_mb  # not every member's at once
     # every member's outputs are there, as in the local run, each member benchmarked once
-    grouped = ("layer_stats", "distance_layer", "rank_correlation_layer", "rsa_layer", "heatmap")
+    grouped = ("layer_stats", "distance_layer", "rank_correlation_layer", "language_probabilities_layer", "rsa_layer")
+    grouped += ("heatmap",)
     members = [p for rule in grouped for p in (remote / "benchmarks" / rule).rglob("*.tsv")]
     assert len(members) == predicted.members
     assert {p.relative_to(local) for p in analysis_outputs(local)} == {

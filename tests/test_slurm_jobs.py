@@ -22,14 +22,16 @@ def test_paper_configuration_is_about_a_hundred_right_sized_slurm_jobs(tmp_path,
     data = tmp_path / "data.yaml"
     data.write_text(f"data: {{local_dir: {shared_data / 'wmt14'}}}\n")
     jobs = submissions([REPO / "config/config.yaml", data], workdir=tmp_path)
-    # one GPU job per model and side; 3,612 per-layer analyses in 82 group jobs
-    assert Counter(j.kind for j in jobs) == {"snapshot": 4 * 8, "analysis_{model}_{method}": 82}
-    assert sum(j.members for j in jobs) == 32 + 3612
-    groups = [j for j in jobs if j.kind != "snapshot"]
+    # one GPU job per model and side; 3,868 per-layer analyses in 82 group jobs; one LAPE
+    # selection per model
+    kinds = Counter(j.kind for j in jobs)
+    assert kinds == {"snapshot": 4 * 8, "analysis_{model}_{method}": 82, "language_neuron_tables": 4}
+    assert sum(j.members for j in jobs) == 32 + 3868 + 4
+    groups = [j for j in jobs if j.kind == "analysis_{model}_{method}"]
     # at most 4 members side by side (the profile's group_slots): their CPUs (distance jobs
     # have 2 threads) and memory (3,000 MB at most before shards exist), not all members'
     assert max(j.cores for j in groups) == 4 * 2 and max(j.mem_mb for j in groups) == 4 * 3000
     assert all(j.mem_mb < j.members_mem_mb for j in groups)
     # time: the members' 2 minutes summed over the rounds, not over all members
     assert all(2 <= j.runtime < 2 * j.members for j in groups)
-    assert "| all | 114 | 3,644 in all |" in table(jobs)
+    assert "| all | 118 | 3,904 in all |" in table(jobs)

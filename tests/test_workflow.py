@@ -212,6 +212,59 @@ def test_settings_a_job_would_fail_on_fail_the_dry_run(workflow_run, tmp_path, s
     assert message in result.stdout + result.stderr
 
 
+def test_language_neurons_equal_lape_recomputed_from_the_shards(workflow_run):
+    """Method paper: a detector fires where it is > 0; the languages' firing counts over every
+    prefix row of their shards (English: both test sets) through a transcription of Tang et
+    al.'s identify.py give the selected neurons of language_neurons.tsv."""
+    import torch
+    from test_lape import identify_py
+
+    # the languages as the tables name them (normalised tags), in their sorted order
+    sides = {
+        "de-Latn": ["wmt14-de-en/de"],
+        "en-Latn": ["wmt14-de-en/en", "wmt14-hi-en/en"],
+        "hi-Deva": ["wmt14-hi-en/hi"],
+    }
+    fires = np.zeros((4, 0, 3))
+    prefixes = np.zeros(3)
+    for layer in range(4):
+        per_language = []
+        for k, lang in enumerate(sides):
+            rows = np.concatenate(
+                [
+                    read_dataset(workflow_run / f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5", "detector")
+                    for side in sides[lang]
+                ]
+            ).astype(np.float32)
+            per_language.append((rows > 0).sum(axis=0))
+            prefixes[k] = len(rows)
+        if layer == 0:
+            fires = np.zeros((4, len(per_language[0]), 3))
+        fires[layer] = np.stack(per_language, axis=-1)
+    expected = identify_py(torch.tensor(fires), torch.tensor(prefixes))
+    # identify.py fills up its share with non-candidates (no probability above the filter
+    # quantile) when too few candidates exist; ffnscope selects candidates only
+    probs = fires / prefixes
+    flat = np.sort(probs.ravel())
+    candidate = (probs > flat[round(flat.size * 0.95) - 1]).any(axis=-1)
+    expected = {lang: [n for n in pairs if candidate[n]] for lang, pairs in expected.items()}
+    table = read_tsv(workflow_run / "results/tables/tiny-xglm/language_neurons.tsv")
+    table = table[table["method"] == "paper"]
+    got = {
+        k: sorted((int(r.layer), int(r.neuron)) for r in table.itertuples() if lang in str(r.languages).split(","))
+        for k, lang in enumerate(sides)
+    }
+    assert {k: v for k, v in got.items() if v} == {k: v for k, v in expected.items() if v}
+    assert sum(map(len, got.values())) > 0  # not vacuous
+    counts = read_tsv(workflow_run / "results/tables/tiny-xglm/language_neuron_counts.tsv")
+    paper = counts[counts["method"] == "paper"]
+    assert len(paper) == 4 * 3 and (paper["n_resamples"] == 100).all()
+    for k, lang in enumerate(sides):
+        per_layer = paper[paper["language"] == lang].sort_values("layer")["n_neurons"].tolist()
+        assert per_layer == [sum(1 for layer, _ in got[k] if layer == i) for i in range(4)]
+    assert (paper["ci_low"] <= paper["ci_high"]).all()
+
+
 def test_report_has_every_figure_and_the_findings(workflow_run):
     run_snakemake(workflow_run, "--report", "report.zip")
     names = zipfile.ZipFile(workflow_run / "report.zip").namelist()

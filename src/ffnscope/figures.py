@@ -1,4 +1,5 @@
-"""The figure registry: per paper figure what it reads, how it is drawn and captioned.
+"""The figure registry: per figure (the paper's, then those of analyses beyond it: LAPE) what
+it reads, how it is drawn and captioned.
 
 Rules (a job and a named target per figure), the plotting script, the report and the tests
 all read FIGURES. Adding a figure = one entry here + its `draw` function in a module of
@@ -177,6 +178,20 @@ FIGURES: dict[str, Figure] = {
             draw="lines.make_rank_correlation_figure",
             sublayer="combinator",
             options=_options(comparison="parallel"),
+        ),
+        Figure(
+            id="lape1",
+            stem="lape1_language_neurons_per_layer",
+            table="language_neuron_counts",
+            draw="lines.make_language_neuron_count_figure",
+            sublayer=None,
+        ),
+        Figure(
+            id="lape2",
+            stem="lape2_language_neuron_overlap",
+            table="language_neuron_overlap",
+            draw="heatmaps.make_language_neuron_overlap_figure",
+            sublayer=None,
         ),
     )
 }

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .bootstrap import resample_counts
+from .bootstrap import percentile_interval, resample_counts
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,48 @@ def replicate_counts(probabilities: np.ndarray, settings: LapeSettings) -> np.nd
     probabilities (row 0: all sentences; then bootstrap resamples): how stable it is."""
     n_layers = probabilities.shape[1]
     return np.stack([counts_per_layer(select(p, settings), n_layers) for p in probabilities])
+
+
+def table_rows(
+    probabilities: np.ndarray, layers: list[int], languages: list[str], settings: LapeSettings, confidence: float
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Rows of the three LAPE tables of one model and method (ffnscope.schemas:
+    language_neurons, language_neuron_counts, language_neuron_overlap; without the model and
+    method columns) from [1 + resamples, layers, neurons, languages] probabilities."""
+    full = probabilities[0]
+    selection = select(full, settings)
+    entropies = entropy(full)
+    neurons = [
+        {
+            "layer": layers[i],
+            "neuron": int(j),
+            "languages": ",".join(lang for lang, on in zip(languages, assigned) if on),
+            "entropy": float(entropies[i, j]),
+            "probabilities": "; ".join(f"{lang}={p:.6g}" for lang, p in zip(languages, full[i, j])),
+        }
+        for i, j, assigned in zip(selection.layer_index, selection.neuron, selection.languages)
+    ]
+    counts = replicate_counts(probabilities, settings)
+    count_rows = []
+    for i, layer in enumerate(layers):
+        for k, lang in enumerate(languages):
+            low, high = percentile_interval(counts[1:, i, k], confidence)
+            count_rows.append(
+                {
+                    "layer": layer,
+                    "language": lang,
+                    "n_neurons": int(counts[0, i, k]),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n_selected": len(selection.neuron),
+                    "n_candidates": selection.n_candidates,
+                    "n_resamples": len(probabilities) - 1,
+                }
+            )
+    shared = overlap(selection)
+    overlap_rows = [
+        {"language_a": a, "language_b": b, "shared": int(shared[x, y])}
+        for x, a in enumerate(languages)
+        for y, b in enumerate(languages)
+    ]
+    return neurons, count_rows, overlap_rows

@@ -48,16 +48,26 @@ from .comparisons import Comparison
 from .metrics import SentenceStats
 from .sides import Side
 
+DETECTOR_FIRES = "detector_fires"  # key of the firing counts in a sentence sums file
 _BLOCK_VALUES = 1 << 21  # ranks [resamples, neurons] held at once per view: 16 MiB of float64
 
 
 def save_sentence_sums(path: str | Path, stats: dict[str, SentenceStats]) -> None:
     """Per-sentence per-neuron activation sums of every sublayer ([n_sentences, neurons],
-    float32: the shards hold float16, so nothing is lost) and prefixes per sentence."""
+    float32: the shards hold float16, so nothing is lost), prefixes per sentence, and how
+    often each detector fired per sentence (`DETECTOR_FIRES`, int32: language activation
+    probabilities, ffnscope.lape)."""
     arrays = {sublayer: s.activation_sums.astype(np.float32) for sublayer, s in stats.items()}
     arrays["n_prefixes"] = next(iter(stats.values())).n_prefixes
+    arrays[DETECTOR_FIRES] = stats["detector"].fires.astype(np.int32)
     with atomic_path(path) as tmp:
         np.savez(tmp, **arrays)
+
+
+def load_sentence_fires(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sentence detector firing counts [n_sentences, neurons] and prefixes per sentence."""
+    with np.load(path) as data:
+        return data[DETECTOR_FIRES], data["n_prefixes"]
 
 
 def load_sentence_sums(path: str | Path, sublayer: str) -> np.ndarray:

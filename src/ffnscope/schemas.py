@@ -137,6 +137,31 @@ TABLES: dict[str, Table] = {
             _RANK_LANGUAGES,
         ),
         Table(
+            "language_neurons",
+            ("model", "method", "layer", "neuron", "languages", "entropy", "probabilities"),
+            ("model", "method", "layer", "neuron"),
+            "model",
+            "language-specific neurons selected by LAPE (Tang et al. 2024): the languages each is assigned to "
+            "(comma-separated, none: selected but above no language's bar), the entropy of its activation "
+            "probabilities over languages, and each language's probability (language=p; ...)",
+        ),
+        Table(
+            "language_neuron_counts",
+            ("model", "method", "layer", "language", "n_neurons", "ci_low", "ci_high")
+            + ("n_selected", "n_candidates", "n_resamples"),
+            ("model", "method", "layer", "language"),
+            "model",
+            "LAPE neurons of each layer assigned to each language, with bootstrap intervals over sentences "
+            "(every resample selects anew); n_selected and n_candidates: of the whole model",
+        ),
+        Table(
+            "language_neuron_overlap",
+            ("model", "method", "language_a", "language_b", "shared"),
+            ("model", "method", "language_a", "language_b"),
+            "model",
+            "LAPE neurons assigned to both languages (language_a = language_b: to that language)",
+        ),
+        Table(
             "sides",
             (
                 "model",
@@ -220,6 +245,11 @@ TEXT_COLUMNS = (
     "scope",
     "unit",
     "variant",
+    "language",
+    "languages",
+    "probabilities",
+    "language_a",
+    "language_b",
 ) + tuple(dict.fromkeys(c for t in TABLES.values() for c in t.language_columns))
 
 

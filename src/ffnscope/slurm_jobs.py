@@ -111,7 +111,10 @@ def table(jobs: list[Submission]) -> str:
         by_kind[job.kind].append(job)
 
     def span(values):
-        low, high = min(values), max(values)
+        known = [v for v in values if isinstance(v, int)]  # else sized by inputs not yet written
+        if not known:
+            return "from its inputs"
+        low, high = min(known), max(known)
         return f"{low:,}" if low == high else f"{low:,}-{high:,}"
 
     rows = [

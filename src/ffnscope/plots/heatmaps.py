@@ -286,3 +286,31 @@ def make_overlap_figure(df: pd.DataFrame) -> Figure:
     fig.colorbar(image, ax=axes, label="Jaccard index", shrink=0.9)
     fig.suptitle("Overlap of English sentences between test sets\n(cell: shared sentences, Jaccard index)")
     return fig
+
+
+def make_language_neuron_overlap_figure(df: pd.DataFrame) -> Figure:
+    """LAPE: language-specific neurons assigned to both of two languages, one panel per
+    model (diagonal: the language's own neurons). Table language_neuron_overlap.tsv."""
+    require_columns(df, ["model", "language_a", "language_b", "shared", "method"], "language_neuron_overlap")
+    models = list(dict.fromkeys(df["model"]))
+    n = df["language_a"].nunique()
+    many = n > 12  # then no numbers in the cells, and room for every language's label
+    size = (max(MATRIX_PANEL_SIZE[0], 0.2 * n + 2), max(MATRIX_PANEL_SIZE[1], 0.2 * n + 1.5))
+    fig, axes = panel_grid(models, sharey=False, panel_size=size, legend_height=0.4)
+    for ax, model in zip(axes, models):
+        matrix = df[df["model"] == model].pivot(index="language_a", columns="language_b", values="shared")
+        languages = list(matrix.index)
+        shared = matrix.loc[languages, languages].to_numpy()
+        image = ax.imshow(shared, cmap="Blues")
+        labels = {"fontsize": "x-small"} if many else {}
+        ax.set_xticks(range(len(languages)), languages, rotation=90 if len(languages) > 8 else 0, **labels)
+        ax.set_yticks(range(len(languages)), languages, **labels)
+        if not many:
+            for (i, j), count in np.ndenumerate(shared):
+                light = count > 0.6 * shared.max()
+                ax.text(j, i, count, ha="center", va="center", fontsize="small", color="white" if light else "black")
+        ax.set_xlabel("language")
+        ax.set_ylabel("language")
+        fig.colorbar(image, ax=ax, label="shared neurons", shrink=0.8)
+    fig.suptitle(f"Language-specific neurons shared between languages (LAPE)\nmethod: {single_value(df, 'method')}")
+    return fig

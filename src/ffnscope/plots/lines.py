@@ -299,3 +299,25 @@ def make_rank_correlation_figure(df: pd.DataFrame, sublayer: str, *, comparison:
         f"Rank correlation of {sublayer} neurons {COMPARISONS[comparison]}\nmethod: {single_value(df, 'method')}"
     )
     return fig
+
+
+def make_language_neuron_count_figure(df: pd.DataFrame) -> Figure:
+    """LAPE: per layer, the language-specific neurons assigned to each language (Tang et al.
+    2024), with the bootstrap interval over sentences (each resample selects anew). Table
+    language_neuron_counts.tsv."""
+    require_columns(
+        df, ["language", "n_neurons", "ci_low", "ci_high", "n_selected", "method"], "language_neuron_counts"
+    )
+    fig = draw_layer_series(
+        df,
+        series="language",
+        value="n_neurons",
+        ylabel="Language-specific neurons",
+        bands={"ci": ("ci_low", "ci_high")},
+        row_labels={lang: lang for lang in df["language"]},
+    )
+    selected = ", ".join(f"{m}: {n}" for m, n in df.groupby("model", sort=False)["n_selected"].first().items())
+    fig.suptitle(
+        f"Language-specific neurons per layer (LAPE)\nmethod: {single_value(df, 'method')}, selected: {selected}"
+    )
+    return fig
