@@ -40,3 +40,12 @@ rule all:
         rules.summary.output.markdown,
         rules.job_resources.output.per_rule,
     localrule: True
+
+
+rule causal:
+    """Named target: the causal test of every model (tables, findings, figure)."""
+    input:
+        CAUSAL_TABLES,
+        [f"results/causal_test/{m}.md" for m in MODELS],
+        all_figures(optional=True),
+    localrule: True

@@ -124,6 +124,7 @@ def sample_digest(testset):
         config["prefixes"]["unit"],
         config["prefixes"]["variant"],
         cache_dir=".snakemake/ffnscope/samples",
+        n_heldout=config["causal_test"]["heldout_sentences"],
     )
 
 
@@ -162,6 +163,11 @@ def testset_dir(testset):
 
 def sentences_path(testset, lang):
     return f"{testset_dir(testset)}/{lang}.txt"
+
+
+def heldout_path(testset, lang):
+    """Sentences of eligible lines outside the sample, for held-out evaluation."""
+    return f"{testset_dir(testset)}/heldout/{lang}.txt"
 
 
 def line_numbers_path(testset):
@@ -221,6 +227,11 @@ def rank_correlation_layer_path(model, method, layer):
 
 def language_probabilities_path(model, method, layer):
     return f"results/metrics/{model}/{method}/language_neurons/layer{layer_tag(layer)}.npz"
+
+
+def causal_path(model, language):
+    """Per-sentence NLL of every language with `language`'s neurons (and random ones) off."""
+    return f"results/metrics/{model}/causal/{language}.npz"
 
 
 def rsa_layer_path(model, method, testset, lang, layer):

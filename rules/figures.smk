@@ -53,9 +53,14 @@ def figure_paths(fig, method):
     return [posixpath.join("results/figures", subdir, f"{fig.stem}.{ext}") for ext in FIGURE_FORMATS]
 
 
-def all_figures():
+def all_figures(optional=False):
+    """The figures `all` draws, or (optional=True) those drawn only on request."""
     return [
-        path for fig in figures.FIGURES.values() for method in figure_methods(fig) for path in figure_paths(fig, method)
+        path
+        for fig in figures.FIGURES.values()
+        if fig.optional == optional
+        for method in figure_methods(fig)
+        for path in figure_paths(fig, method)
     ]
 
 

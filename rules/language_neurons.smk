@@ -2,13 +2,17 @@
 # layer) pools every side's per-sentence detector firings (written by layer_stats) by language
 # into activation probabilities, with bootstrap resamples of the sentences; one job per model
 # selects the neurons over all its layers, on the full sample and on every resample.
-from ffnscope.cluster import analysis_job_resources, cpu_job_resources
+from ffnscope.cluster import analysis_job_resources, cpu_job_resources, gpu_job_resources
 from ffnscope.sides import side_name
 
 LANGUAGE_NEURONS = config["language_neurons"]
 # the run's languages (normalised tags, ffnscope.sides); a language pools its sides
 NEURON_LANGUAGES = sorted({LANGUAGES[lang] for _, lang in SIDES})
-# every table of this file
+CAUSAL = config["causal_test"]
+if CAUSAL["method"] not in METHODS:
+    raise ValueError(f"config causal_test.method: {CAUSAL['method']!r} is not one of metrics.methods {METHODS}")
+# every table of this file (the causal test's only on request: target causal_test)
+CAUSAL_TABLES = [table_path(m, "causal_perplexity") for m in MODELS]
 LANGUAGE_NEURON_TABLES = [
     table_path(m, t) for m in MODELS for t in ("language_neurons", "language_neuron_counts", "language_neuron_overlap")
 ]
@@ -68,3 +72,60 @@ rule language_neuron_tables:
         confidence=config["bootstrap"]["confidence"],
     script:
         "../workflow/scripts/language_neuron_tables.py"
+
+
+rule causal_test:
+    """Switch one language's neurons off (and random ones), measure every language's NLL."""
+    input:
+        neurons=table_path("{model}", "language_neurons"),
+        testsets=[testset_dir(t) for t in TESTSETS],
+        model=lambda w: model_input(w.model),
+    output:
+        causal_path("{model}", "{language}"),
+    log:
+        "logs/causal_test/{model}/{language}.log",
+    benchmark:
+        "benchmarks/causal_test/{model}/{language}.tsv"
+    wildcard_constraints:
+        language=names_regex(NEURON_LANGUAGES),
+    conda:
+        "../envs/snapshot.yaml"
+    threads: 4
+    resources:
+        **gpu_job_resources(CLUSTER, lambda w: MODELS[w.model].size_gb),
+    params:
+        model_path=lambda w: MODELS[w.model].path,
+        revision=lambda w: MODELS[w.model].revision,
+        device=SNAP["device"],
+        compute_dtype=SNAP["compute_dtype"],
+        method=CAUSAL["method"],
+        # per language, the held-out sentences of its sides
+        heldout={
+            lang: [heldout_path(t, code) for t, code in SIDES if LANGUAGES[code] == lang] for lang in NEURON_LANGUAGES
+        },
+        random_draws=CAUSAL["random_draws"],
+        seed=CAUSAL["seed"],
+        batch_size=CAUSAL["batch_size"],
+    script:
+        "../workflow/scripts/causal_test.py"
+
+
+rule causal_table:
+    input:
+        lambda w: [causal_path(w.model, lang) for lang in NEURON_LANGUAGES],
+    output:
+        table=table_path("{model}", "causal_perplexity"),
+        findings="results/causal_test/{model}.md",
+    log:
+        "logs/causal_table/{model}.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        languages=NEURON_LANGUAGES,
+        method=CAUSAL["method"],
+        n_resamples=config["bootstrap"]["n_resamples"],
+        seed=config["bootstrap"]["seed"],
+        confidence=config["bootstrap"]["confidence"],
+    script:
+        "../workflow/scripts/causal_table.py"

@@ -54,6 +54,8 @@ rule prepare_testset:
         langs=lambda w: TESTSETS[w.testset]["langs"],
         sentences=lambda w: [sentences_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
         lines=lambda w: line_numbers_path(w.testset),
+        heldout=lambda w: [heldout_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
+        n_heldout=config["causal_test"]["heldout_sentences"],
         eligibility=lambda w: eligibility_path(w.testset),
         n_sentences=config["sampling"]["n_sentences"],
         seed=config["sampling"]["seed"],

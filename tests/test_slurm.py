@@ -175,7 +175,9 @@ def test_jobs_ran_in_their_partitions_and_groups(runs):
     fresh = remote.parent / "predicted"
     fresh.mkdir(exist_ok=True)
     (predicted,) = [
-        j for j in submissions([remote / "test.yaml"], cores=2, workdir=fresh, max_threads=1) if j.kind != "snapshot"
+        j
+        for j in submissions([remote / "test.yaml"], cores=2, workdir=fresh, max_threads=1)
+        if j.kind == "analysis_{model}_{method}"
     ]
     asked = {"cpu": int(group["ReqCPUS"]), "mem": int(group["ReqMem"].rstrip("M")), "time": group["Timelimit"]}
     hours, minutes = divmod(predicted.runtime, 60)

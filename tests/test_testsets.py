@@ -157,3 +157,15 @@ def test_sample_digest_changes_with_the_prepared_test_set_only(tmp_path):
     entry = next(p for p in cache.iterdir() if p.read_text() == changed)
     entry.write_text("cached")  # a hit is read, not computed again
     assert digest() == "cached"
+
+
+def test_heldout_lines_are_eligible_and_outside_the_sample(tmp_path):
+    lines = [f"Sentence number {k} is here." for k in range(30)]
+    lines[4] = "?!"
+    en, de = write(tmp_path, "en.txt", lines), write(tmp_path, "de.txt", lines)
+    sample = sample_testset({"en": en, "de": de}, 10, seed=2, n_heldout=8)
+    assert sample.line_numbers == sample_testset({"en": en, "de": de}, 10, seed=2).line_numbers  # unchanged
+    assert len(sample.heldout_line_numbers) == 8 and not set(sample.heldout_line_numbers) & set(sample.line_numbers)
+    assert 5 not in sample.heldout_line_numbers  # line 5 has no words
+    assert sample.heldout["de"] == [clean_sentence(lines[n - 1]) for n in sample.heldout_line_numbers]
+    assert len(sample_testset({"en": en, "de": de}, 10, seed=2, n_heldout=100).heldout["en"]) == 29 - 10

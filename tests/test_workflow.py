@@ -265,6 +265,48 @@ def test_language_neurons_equal_lape_recomputed_from_the_shards(workflow_run):
     assert (paper["ci_low"] <= paper["ci_high"]).all()
 
 
+def test_causal_test_on_request(workflow_run, tiny_xglm_dir):
+    """Target `causal`: per switched-off language and evaluated language, the perplexity
+    change with its interval, for the language's neurons and 3 random draws; the baseline
+    perplexity equals transformers' own loss on the held-out sentences."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    assert "causal_test" not in planned_jobs(workflow_run)  # `all` does not run it
+    run_snakemake(workflow_run, "--cores", "2", "causal")
+    table = read_tsv(workflow_run / "results/tables/tiny-xglm/causal_perplexity.tsv")
+    languages = ["de-Latn", "en-Latn", "hi-Deva"]
+    assert len(table) == 3 * (1 + 3) * 3 and set(table["deactivated"]) == set(languages)
+    assert (table["method"] == "paper").all() and (table["ci_low"] <= table["ci_high"]).all()
+    neurons = read_tsv(workflow_run / "results/tables/tiny-xglm/language_neurons.tsv")
+    neurons = neurons[neurons["method"] == "paper"]
+    for lang in languages:
+        own = table[(table["deactivated"] == lang) & (table["condition"] == "language")]
+        assigned = sum(lang in str(langs).split(",") for langs in neurons["languages"])
+        assert (own["n_neurons"] == assigned).all()
+    # baseline: English pools the held-out sentences of both test sets
+    heldout = [
+        line
+        for t in ("wmt14-de-en", "wmt14-hi-en")
+        for line in (workflow_run / f"results/testsets/{t}/heldout/en.txt").read_text(encoding="utf-8").splitlines()
+    ]
+    assert (table[table["evaluated"] == "en-Latn"]["n_sentences"] == len(heldout)).all() and len(heldout) > 6
+    tokenizer = AutoTokenizer.from_pretrained(tiny_xglm_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_xglm_dir).eval()
+    nll = tokens = 0.0
+    with torch.no_grad():
+        for sentence in heldout:
+            ids = torch.tensor([tokenizer(sentence)["input_ids"]])
+            nll += model(input_ids=ids, labels=ids).loss.item() * (ids.shape[1] - 1)
+            tokens += ids.shape[1] - 1
+    assert table[table["evaluated"] == "en-Latn"]["ppl_base"].to_numpy() == pytest.approx(
+        np.exp(nll / tokens), rel=1e-4
+    )
+    findings = (workflow_run / "results/causal_test/tiny-xglm.md").read_text()
+    assert all(f"tiny-xglm, {lang} (" in findings for lang in languages)
+    assert (workflow_run / "results/figures/lape3_causal_test.png").is_file()
+
+
 def test_report_has_every_figure_and_the_findings(workflow_run):
     run_snakemake(workflow_run, "--report", "report.zip")
     names = zipfile.ZipFile(workflow_run / "report.zip").namelist()
@@ -284,6 +326,8 @@ def test_job_resources_cover_exactly_this_runs_jobs(workflow_run):
     assert jobs.to_dict() == {
         "distance_layer": 16,
         "heatmap": 6,
+        "language_neuron_tables": 1,
+        "language_probabilities_layer": 8,
         "layer_stats": 32,
         "rank_correlation_layer": 8,
         "rsa_layer": 8,

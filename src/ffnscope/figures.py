@@ -29,6 +29,7 @@ class Figure:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # fixed draw arguments
     panel_layers: str = "all"  # heat maps: every chosen layer ("all") or the "first" only
     method_independent: bool = False  # drawn once (for the first method): its data has no method
+    optional: bool = False  # of an analysis run only on request (a named target), not by `all`
 
     @property
     def caption(self) -> str:
@@ -185,6 +186,15 @@ FIGURES: dict[str, Figure] = {
             table="language_neuron_counts",
             draw="lines.make_language_neuron_count_figure",
             sublayer=None,
+        ),
+        Figure(
+            id="lape3",
+            stem="lape3_causal_test",
+            table="causal_perplexity",
+            draw="heatmaps.make_causal_figure",
+            sublayer=None,
+            method_independent=True,  # one method's neurons (causal_test.method), named in the table
+            optional=True,
         ),
         Figure(
             id="lape2",

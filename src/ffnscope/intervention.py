@@ -66,3 +66,10 @@ def sentence_nll(loaded: LoadedModel, sentences: Sequence[str], batch_size: int 
         nll += (losses * predicted).sum(dim=1).tolist()
         counts += predicted.sum(dim=1).long().tolist()
     return nll, counts
+
+
+def w2_width(loaded: LoadedModel, layer: int) -> int:
+    """The number of neurons at W2's input of `layer` (nn.Linear: in_features; GPT-2's Conv1D
+    stores its weight as [inputs, outputs])."""
+    w2 = loaded.adapter.second_linear_of(loaded.adapter.decoder_layers(loaded.base)[layer])
+    return getattr(w2, "in_features", None) or w2.weight.shape[0]

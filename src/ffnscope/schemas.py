@@ -36,6 +36,7 @@ class Table:
     scope: str  # "model": one table per model; "run": one table for the run; "layer": per-layer rows
     description: str
     languages: tuple[LanguageColumns, ...] = ()
+    optional: bool = False  # of an analysis run only on request (a named target), not by `all`
 
     @property
     def language_columns(self) -> tuple[str, ...]:
@@ -162,6 +163,18 @@ TABLES: dict[str, Table] = {
             "LAPE neurons assigned to both languages (language_a = language_b: to that language)",
         ),
         Table(
+            "causal_perplexity",
+            ("model", "method", "deactivated", "condition", "draw", "evaluated", "n_neurons", "n_sentences")
+            + ("ppl_base", "ppl", "delta", "ci_low", "ci_high"),
+            ("model", "method", "deactivated", "condition", "draw", "evaluated"),
+            "model",
+            "causal test: perplexity of each evaluated language on held-out sentences without (ppl_base) and "
+            "with (ppl) the deactivated language's LAPE neurons switched off (condition language) or as many "
+            "random neurons of the same layers (condition random, one row per draw); delta = ppl - ppl_base "
+            "with its paired bootstrap interval over sentences",
+            optional=True,
+        ),
+        Table(
             "sides",
             (
                 "model",
@@ -220,7 +233,9 @@ TABLES: dict[str, Table] = {
 }
 
 # The per-model tables of the analyses (per method), in the order above: what the summary reads.
-MODEL_TABLES = tuple(name for name, t in TABLES.items() if t.scope == "model" and "method" in t.columns)
+MODEL_TABLES = tuple(
+    name for name, t in TABLES.items() if t.scope == "model" and "method" in t.columns and not t.optional
+)
 
 # Columns read as text whatever they hold (a model named "7" is not a number).
 TEXT_COLUMNS = (
@@ -250,6 +265,9 @@ TEXT_COLUMNS = (
     "probabilities",
     "language_a",
     "language_b",
+    "deactivated",
+    "evaluated",
+    "condition",
 ) + tuple(dict.fromkeys(c for t in TABLES.values() for c in t.language_columns))
 
 

@@ -13,7 +13,7 @@ import json
 import random
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .atomic import write_text
@@ -100,10 +100,18 @@ class SampledTestSet:
     n_lines: int
     n_ineligible: int
     short_lines: dict[str, int]
+    # eligible lines left out of the sample, drawn for held-out evaluation (the causal test)
+    heldout_line_numbers: list[int] = field(default_factory=list)
+    heldout: dict[str, list[str]] = field(default_factory=dict)
 
 
 def sample_testset(
-    files: dict[str, str | Path], n_sentences: int, seed: int, unit: str = "word", variant: str = "paper"
+    files: dict[str, str | Path],
+    n_sentences: int,
+    seed: int,
+    unit: str = "word",
+    variant: str = "paper",
+    n_heldout: int = 0,
 ) -> SampledTestSet:
     """Check alignment, clean every line and sample `n_sentences` parallel lines.
 
@@ -112,7 +120,8 @@ def sample_testset(
     counts in every per-sentence statistic. The sample is
     drawn with `random.Random(seed)` and returned in source order, so the same seed and
     files always give the same sentences. Asking for more sentences than are eligible
-    takes them all (the count is reported by the caller's log).
+    takes them all (the count is reported by the caller's log). `n_heldout` more eligible
+    lines, none of the sample, are drawn (seeded apart) for held-out evaluation.
     """
     if len(files) < 2:
         raise TestSetError(f"a test set has two or more sides, got {sorted(files)}")
@@ -130,31 +139,41 @@ def sample_testset(
             f"{blamed}: no line has {words_needed(variant)}+ words ({unit}) on every side, as a prefix needs"
         )
     chosen = sorted(random.Random(seed).sample(eligible, min(n_sentences, len(eligible))))
+    rest = sorted(set(eligible) - set(chosen))
+    heldout = sorted(random.Random(f"heldout-{seed}").sample(rest, min(n_heldout, len(rest))))
     return SampledTestSet(
         line_numbers=[i + 1 for i in chosen],
         sentences={lang: [side[i] for i in chosen] for lang, side in zip(langs, cleaned)},
         n_lines=len(cleaned[0]),
         n_ineligible=len(cleaned[0]) - len(eligible),
         short_lines={lang: side.count(False) for lang, side in zip(langs, has_prefix)},
+        heldout_line_numbers=[i + 1 for i in heldout],
+        heldout={lang: [side[i] for i in heldout] for lang, side in zip(langs, cleaned)},
     )
 
 
 def sample_digest(
-    files: dict[str, str | Path], n_sentences: int, seed: int, unit: str, variant: str, cache_dir: str | Path
+    files: dict[str, str | Path],
+    n_sentences: int,
+    seed: int,
+    unit: str,
+    variant: str,
+    cache_dir: str | Path,
+    n_heldout: int = 0,
 ) -> str:
     """sha256 over everything a prepared test set holds (sampled lines, their cleaned sentences,
     the eligibility counts): it changes when an edit of the files changes the prepared test
     set, and only then. Drawing the sample reads and segments every line (about 2 s for 29
     FLORES sides), and every Snakemake invocation (every cluster job too) asks for the
     digest, so it is cached in `cache_dir` under the files' bytes and the settings."""
-    key = hashlib.sha256(json.dumps([n_sentences, seed, unit, variant, list(files)]).encode())
+    key = hashlib.sha256(json.dumps([n_sentences, seed, unit, variant, n_heldout, list(files)]).encode())
     for path in files.values():
         with open(path, "rb") as f:
             key.update(hashlib.file_digest(f, "sha256").digest())
     cached = Path(cache_dir) / key.hexdigest()
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
-    sample = sample_testset(files, n_sentences, seed, unit, variant)
+    sample = sample_testset(files, n_sentences, seed, unit, variant, n_heldout)
     digest = hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest()
     write_text(cached, digest)
     return digest

@@ -314,3 +314,43 @@ def make_language_neuron_overlap_figure(df: pd.DataFrame) -> Figure:
         fig.colorbar(image, ax=ax, label="shared neurons", shrink=0.8)
     fig.suptitle(f"Language-specific neurons shared between languages (LAPE)\nmethod: {single_value(df, 'method')}")
     return fig
+
+
+def make_causal_figure(df: pd.DataFrame) -> Figure:
+    """The causal test (LAPE's Figure 3 with a control): per model, the change of each
+    evaluated language's perplexity (columns) when the language neurons of a language (rows)
+    are switched off, beside the same for as many random neurons of the same layers (mean over
+    draws). Table causal_perplexity.tsv."""
+    require_columns(df, ["model", "deactivated", "condition", "evaluated", "delta", "method"], "causal_perplexity")
+    models = list(dict.fromkeys(df["model"]))
+    conditions = {"language": "language neurons off", "random": "as many random neurons off\n(mean of draws)"}
+    titles = [f"{model}\n{label}" for model in models for label in conditions.values()]
+    n = df["deactivated"].nunique()
+    many = n > 12
+    size = (max(MATRIX_PANEL_SIZE[0], 0.2 * n + 2), max(MATRIX_PANEL_SIZE[1], 0.2 * n + 1.5))
+    fig, axes = panel_grid(titles, ncols=2, sharey=False, panel_size=size, legend_height=0.4)
+    limit = float(np.nanmax(np.abs(df.groupby(["model", "condition", "deactivated", "evaluated"])["delta"].mean())))
+    norm = Normalize(-limit, limit) if limit > 0 else Normalize(-1, 1)
+    axes = iter(axes)
+    for model in models:
+        for condition in conditions:
+            ax = next(axes)
+            rows = df[(df["model"] == model) & (df["condition"] == condition)]
+            matrix = rows.groupby(["deactivated", "evaluated"])["delta"].mean().unstack("evaluated")
+            languages = list(matrix.index)
+            values = matrix.loc[languages, languages].to_numpy()
+            image = ax.imshow(values, cmap="RdBu_r", norm=norm)
+            labels = {"fontsize": "x-small"} if many else {}
+            ax.set_xticks(range(len(languages)), languages, rotation=90 if len(languages) > 8 else 0, **labels)
+            ax.set_yticks(range(len(languages)), languages, **labels)
+            if not many:
+                for (i, j), value in np.ndenumerate(values):
+                    color = "white" if abs(value) > 0.6 * limit else "black"
+                    ax.text(j, i, f"{value:+.2g}", ha="center", va="center", fontsize="small", color=color)
+            ax.set_xlabel("perplexity of")
+            ax.set_ylabel("neurons switched off of")
+    fig.colorbar(image, ax=fig.axes, label="change of perplexity", shrink=0.8)
+    fig.suptitle(
+        f"Causal test: switching language-specific neurons off (LAPE)\nneurons of method {single_value(df, 'method')}"
+    )
+    return fig
