@@ -124,8 +124,15 @@ def sample_digest(testset):
         config["prefixes"]["unit"],
         config["prefixes"]["variant"],
         cache_dir=".snakemake/ffnscope/samples",
-        n_heldout=config["causal_test"]["heldout_sentences"],
     )
+
+
+def sources_digest(testset):
+    """sha256 of a test set's local files (None for sacrebleu downloads or files not there)."""
+    files = [testset_source(testset, lang) for lang in TESTSETS[testset]["langs"]]
+    if config["data"]["source"] == "sacrebleu" or not all(map(os.path.isfile, files)):
+        return None
+    return testsets.files_digest(files)
 
 
 def names_regex(names):
@@ -165,9 +172,14 @@ def sentences_path(testset, lang):
     return f"{testset_dir(testset)}/{lang}.txt"
 
 
+def heldout_dir(testset):
+    """Sentences of eligible lines outside the sample, for held-out evaluation (the causal
+    test): apart from the prepared test set, so that their settings re-run nothing else."""
+    return f"results/heldout/{testset}"
+
+
 def heldout_path(testset, lang):
-    """Sentences of eligible lines outside the sample, for held-out evaluation."""
-    return f"{testset_dir(testset)}/heldout/{lang}.txt"
+    return f"{heldout_dir(testset)}/{lang}.txt"
 
 
 def line_numbers_path(testset):

@@ -78,7 +78,7 @@ rule causal_test:
     """Switch one language's neurons off (and random ones), measure every language's NLL."""
     input:
         neurons=table_path("{model}", "language_neurons"),
-        testsets=[testset_dir(t) for t in TESTSETS],
+        heldout=[heldout_dir(t) for t in TESTSETS],
         model=lambda w: model_input(w.model),
     output:
         causal_path("{model}", "{language}"),

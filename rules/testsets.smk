@@ -54,8 +54,6 @@ rule prepare_testset:
         langs=lambda w: TESTSETS[w.testset]["langs"],
         sentences=lambda w: [sentences_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
         lines=lambda w: line_numbers_path(w.testset),
-        heldout=lambda w: [heldout_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
-        n_heldout=config["causal_test"]["heldout_sentences"],
         eligibility=lambda w: eligibility_path(w.testset),
         n_sentences=config["sampling"]["n_sentences"],
         seed=config["sampling"]["seed"],
@@ -63,3 +61,26 @@ rule prepare_testset:
         prefixes=config["prefixes"],
     script:
         "../workflow/scripts/prepare_testset.py"
+
+
+rule heldout_testset:
+    """Draw held-out sentences (eligible lines outside the sample) for the causal test."""
+    input:
+        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+    output:
+        directory(heldout_dir("{testset}")),
+    log:
+        "logs/heldout_testset/{testset}.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        sources_sha256=lambda w: sources_digest(w.testset),
+        langs=lambda w: TESTSETS[w.testset]["langs"],
+        heldout=lambda w: [heldout_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
+        n_heldout=config["causal_test"]["heldout_sentences"],
+        n_sentences=config["sampling"]["n_sentences"],
+        seed=config["sampling"]["seed"],
+        prefixes=config["prefixes"],
+    script:
+        "../workflow/scripts/heldout_testset.py"

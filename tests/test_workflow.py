@@ -288,7 +288,7 @@ def test_causal_test_on_request(workflow_run, tiny_xglm_dir):
     heldout = [
         line
         for t in ("wmt14-de-en", "wmt14-hi-en")
-        for line in (workflow_run / f"results/testsets/{t}/heldout/en.txt").read_text(encoding="utf-8").splitlines()
+        for line in (workflow_run / f"results/heldout/{t}/en.txt").read_text(encoding="utf-8").splitlines()
     ]
     assert (table[table["evaluated"] == "en-Latn"]["n_sentences"] == len(heldout)).all() and len(heldout) > 6
     tokenizer = AutoTokenizer.from_pretrained(tiny_xglm_dir)
@@ -305,6 +305,9 @@ def test_causal_test_on_request(workflow_run, tiny_xglm_dir):
     findings = (workflow_run / "results/causal_test/tiny-xglm.md").read_text()
     assert all(f"tiny-xglm, {lang} (" in findings for lang in languages)
     assert (workflow_run / "results/figures/lape3_causal_test.png").is_file()
+    # a causal-test setting re-runs the causal test only
+    rerun = planned_jobs(workflow_run, "causal", causal_test="{'heldout_sentences': 5}")
+    assert set(rerun) == {"heldout_testset", "causal_test", "causal_table", "plot_lape3", "causal"}
 
 
 def test_report_has_every_figure_and_the_findings(workflow_run):

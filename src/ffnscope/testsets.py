@@ -152,28 +152,29 @@ def sample_testset(
     )
 
 
+def files_digest(paths: Sequence[str | Path]) -> str:
+    """sha256 over the bytes of the files, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
+
+
 def sample_digest(
-    files: dict[str, str | Path],
-    n_sentences: int,
-    seed: int,
-    unit: str,
-    variant: str,
-    cache_dir: str | Path,
-    n_heldout: int = 0,
+    files: dict[str, str | Path], n_sentences: int, seed: int, unit: str, variant: str, cache_dir: str | Path
 ) -> str:
     """sha256 over everything a prepared test set holds (sampled lines, their cleaned sentences,
     the eligibility counts): it changes when an edit of the files changes the prepared test
     set, and only then. Drawing the sample reads and segments every line (about 2 s for 29
     FLORES sides), and every Snakemake invocation (every cluster job too) asks for the
     digest, so it is cached in `cache_dir` under the files' bytes and the settings."""
-    key = hashlib.sha256(json.dumps([n_sentences, seed, unit, variant, n_heldout, list(files)]).encode())
-    for path in files.values():
-        with open(path, "rb") as f:
-            key.update(hashlib.file_digest(f, "sha256").digest())
-    cached = Path(cache_dir) / key.hexdigest()
+    settings = json.dumps([n_sentences, seed, unit, variant, list(files)])
+    key = hashlib.sha256((settings + files_digest(list(files.values()))).encode()).hexdigest()
+    cached = Path(cache_dir) / key
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
-    sample = sample_testset(files, n_sentences, seed, unit, variant, n_heldout)
+    sample = sample_testset(files, n_sentences, seed, unit, variant)
     digest = hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest()
     write_text(cached, digest)
     return digest

@@ -19,11 +19,9 @@ sample = sample_testset(
     snakemake.params.seed,
     prefixes["unit"],
     prefixes["variant"],
-    snakemake.params.n_heldout,
 )
-for lang, path, heldout in zip(langs, snakemake.params.sentences, snakemake.params.heldout):
+for lang, path in zip(langs, snakemake.params.sentences):
     write_text(path, "".join(s + "\n" for s in sample.sentences[lang]))
-    write_text(heldout, "".join(s + "\n" for s in sample.heldout[lang]))
 write_text(snakemake.params.lines, "".join(f"{n}\n" for n in sample.line_numbers))
 write_tsv(eligibility_frame(sample), snakemake.params.eligibility)
 logging.info(
