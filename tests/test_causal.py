@@ -70,3 +70,35 @@ def test_findings_state_the_comparison_with_numbers():
     assert len(lines) == 2
     assert "m, de (neurons off: 4)" in lines[0] and "hurts it more than the other languages" in lines[0]
     assert "does not clearly hurt it more" in lines[1]
+
+
+def test_causal_figure_colours_log2_ratios_and_writes_changes():
+    from ffnscope.plots.heatmaps import make_causal_figure
+
+    rows = [
+        dict(
+            model="m",
+            method="paper",
+            deactivated=d,
+            condition=c,
+            draw=k,
+            evaluated=e,
+            ppl_base=10.0,
+            ppl=p,
+            delta=p - 10,
+        )
+        for d, c, k, e, p in [
+            ("de", "language", 0, "de", 40.0),
+            ("de", "language", 0, "en", 10.0),
+            ("en", "language", 0, "de", 12.0),
+            ("en", "language", 0, "en", 20.0),
+            *[("de", "random", k, e, 10.0 + k) for k in (1, 2) for e in ("de", "en")],
+            *[("en", "random", k, e, 10.0) for k in (1, 2) for e in ("de", "en")],
+        ]
+    ]
+    fig = make_causal_figure(pd.DataFrame(rows))
+    language, random = (ax.images[0].get_array() for ax in fig.axes[:2])
+    np.testing.assert_allclose(language, [[2.0, 0.0], [np.log2(1.2), 1.0]])
+    mean_log = (np.log2(1.1) + np.log2(1.2)) / 2  # log2 of each draw, averaged
+    np.testing.assert_allclose(random, [[mean_log] * 2, [0.0, 0.0]])
+    assert "+30" in [t.get_text() for t in fig.axes[0].texts]

@@ -317,11 +317,17 @@ def make_language_neuron_overlap_figure(df: pd.DataFrame) -> Figure:
 
 
 def make_causal_figure(df: pd.DataFrame) -> Figure:
-    """The causal test (LAPE's Figure 3 with a control): per model, the change of each
-    evaluated language's perplexity (columns) when the language neurons of a language (rows)
-    are switched off, beside the same for as many random neurons of the same layers (mean over
-    draws). Table causal_perplexity.tsv."""
-    require_columns(df, ["model", "deactivated", "condition", "evaluated", "delta", "method"], "causal_perplexity")
+    """The causal test (LAPE's Figure 3 with a control): per model, how each evaluated
+    language's perplexity (columns) changes when the language neurons of a language (rows) are
+    switched off, beside the same for as many random neurons of the same layers (mean over
+    draws). Colour: log2 of the perplexity ratio (with / without, saturating at a factor of
+    4), so that a change from 100 to 200 and one from 200 to 400 look alike; text: the change
+    itself. Table
+    causal_perplexity.tsv."""
+    require_columns(
+        df, ["model", "deactivated", "condition", "evaluated", "delta", "ppl", "ppl_base"], "causal_perplexity"
+    )
+    df = df.assign(log_ratio=np.log2(df["ppl"] / df["ppl_base"]))
     models = list(dict.fromkeys(df["model"]))
     conditions = {"language": "language neurons off", "random": "as many random neurons off\n(mean of draws)"}
     titles = [f"{model}\n{label}" for model in models for label in conditions.values()]
@@ -329,27 +335,43 @@ def make_causal_figure(df: pd.DataFrame) -> Figure:
     many = n > 12
     size = (max(MATRIX_PANEL_SIZE[0], 0.2 * n + 2), max(MATRIX_PANEL_SIZE[1], 0.2 * n + 1.5))
     fig, axes = panel_grid(titles, ncols=2, sharey=False, panel_size=size, legend_height=0.4)
-    limit = float(np.nanmax(np.abs(df.groupby(["model", "condition", "deactivated", "evaluated"])["delta"].mean())))
-    norm = Normalize(-limit, limit) if limit > 0 else Normalize(-1, 1)
+    cells = df.groupby(["model", "condition", "deactivated", "evaluated"])[["log_ratio", "delta"]].mean()
+    # saturating at a factor of 4, so that one huge change leaves the others visible
+    limit = min(float(np.nanmax(np.abs(cells["log_ratio"]))), 2.0) or 1.0
+    norm = Normalize(-limit, limit)
     axes = iter(axes)
     for model in models:
         for condition in conditions:
             ax = next(axes)
-            rows = df[(df["model"] == model) & (df["condition"] == condition)]
-            matrix = rows.groupby(["deactivated", "evaluated"])["delta"].mean().unstack("evaluated")
-            languages = list(matrix.index)
-            values = matrix.loc[languages, languages].to_numpy()
-            image = ax.imshow(values, cmap="RdBu_r", norm=norm)
+            block = cells.loc[(model, condition)]
+            colour = block["log_ratio"].unstack("evaluated")
+            languages = list(colour.index)
+            image = ax.imshow(colour.loc[languages, languages].to_numpy(), cmap="RdBu_r", norm=norm)
             labels = {"fontsize": "x-small"} if many else {}
             ax.set_xticks(range(len(languages)), languages, rotation=90 if len(languages) > 8 else 0, **labels)
             ax.set_yticks(range(len(languages)), languages, **labels)
             if not many:
-                for (i, j), value in np.ndenumerate(values):
-                    color = "white" if abs(value) > 0.6 * limit else "black"
-                    ax.text(j, i, f"{value:+.2g}", ha="center", va="center", fontsize="small", color=color)
+                text = block["delta"].unstack("evaluated").loc[languages, languages].to_numpy()
+                for (i, j), value in np.ndenumerate(text):
+                    dark = abs(colour.loc[languages, languages].to_numpy()[i, j]) > 0.6 * limit
+                    ax.text(
+                        j,
+                        i,
+                        f"{value:+.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize="x-small",
+                        color="white" if dark else "black",
+                    )
             ax.set_xlabel("perplexity of")
             ax.set_ylabel("neurons switched off of")
-    fig.colorbar(image, ax=fig.axes, label="change of perplexity", shrink=0.8)
+    fig.colorbar(
+        image,
+        ax=fig.axes,
+        label="log2 perplexity ratio (off / on)\ntext: change of perplexity",
+        shrink=0.8,
+        extend="both",
+    )
     fig.suptitle(
         f"Causal test: switching language-specific neurons off (LAPE)\nneurons of method {single_value(df, 'method')}"
     )
