@@ -48,11 +48,13 @@ class LapeSettings:
 class Selection:
     """Selected neurons: `layer_index` and `neuron` [n_selected] (positions in the analysed
     layers' order and within the layer), `languages` [n_selected, n_languages] bool (the
-    languages each is assigned to), and the thresholds that were applied."""
+    languages each is assigned to), their entropy over languages, and the thresholds that were
+    applied."""
 
     layer_index: np.ndarray
     neuron: np.ndarray
     languages: np.ndarray
+    entropy: np.ndarray  # [n_selected] their entropy over languages
     n_candidates: int
     filter_value: float
     activation_bar: float
@@ -101,6 +103,7 @@ def select(probabilities: np.ndarray, settings: LapeSettings) -> Selection:
         layer_index=layer_index,
         neuron=neuron,
         languages=probabilities[layer_index, neuron] > bar,
+        entropy=ent[layer_index, neuron],
         n_candidates=int(candidate.sum()),
         filter_value=filter_value,
         activation_bar=bar,
@@ -152,7 +155,7 @@ def pooled_probabilities(
 def replicate_counts(probabilities: np.ndarray, settings: LapeSettings) -> np.ndarray:
     """[replicates, layers, languages] neurons assigned to each language in each layer, the
     selection run anew on every replicate of [replicates, layers, neurons, languages]
-    probabilities (row 0: all sentences; then bootstrap resamples): how stable it is."""
+    probabilities (bootstrap resamples): how stable it is."""
     n_layers = probabilities.shape[1]
     return np.stack([counts_per_layer(select(p, settings), n_layers) for p in probabilities])
 
@@ -165,27 +168,27 @@ def table_rows(
     method columns) from [1 + resamples, layers, neurons, languages] probabilities."""
     full = probabilities[0]
     selection = select(full, settings)
-    entropies = entropy(full)
     neurons = [
         {
             "layer": layers[i],
             "neuron": int(j),
             "languages": ",".join(lang for lang, on in zip(languages, assigned) if on),
-            "entropy": float(entropies[i, j]),
+            "entropy": float(h),
             "probabilities": "; ".join(f"{lang}={p:.6g}" for lang, p in zip(languages, full[i, j])),
         }
-        for i, j, assigned in zip(selection.layer_index, selection.neuron, selection.languages)
+        for i, j, assigned, h in zip(selection.layer_index, selection.neuron, selection.languages, selection.entropy)
     ]
-    counts = replicate_counts(probabilities, settings)
+    counts = counts_per_layer(selection, len(layers))
+    resampled = replicate_counts(probabilities[1:], settings)
     count_rows = []
     for i, layer in enumerate(layers):
         for k, lang in enumerate(languages):
-            low, high = percentile_interval(counts[1:, i, k], confidence)
+            low, high = percentile_interval(resampled[:, i, k], confidence)
             count_rows.append(
                 {
                     "layer": layer,
                     "language": lang,
-                    "n_neurons": int(counts[0, i, k]),
+                    "n_neurons": int(counts[i, k]),
                     "ci_low": low,
                     "ci_high": high,
                     "n_selected": len(selection.neuron),
