@@ -46,6 +46,6 @@ rule causal:
     """Named target: the causal test of every model (tables, findings, figure)."""
     input:
         CAUSAL_TABLES,
-        [f"results/causal_test/{m}.md" for m in MODELS],
+        [causal_findings_path(m) for m in MODELS],
         all_figures(optional=True),
     localrule: True

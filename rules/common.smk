@@ -110,12 +110,20 @@ _MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 
 
-def sample_digest(testset):
-    """The digest of what test set `testset` prepares from its local files (ffnscope.testsets;
-    None for sacrebleu downloads, which the workflow writes itself); files not there are left
-    to the job's missing-input error."""
+def local_sources(testset):
+    """A test set's local files by language, or None for sacrebleu downloads (which the
+    workflow writes itself) and for files not there (left to the job's missing-input error)."""
     files = {lang: testset_source(testset, lang) for lang in TESTSETS[testset]["langs"]}
     if config["data"]["source"] == "sacrebleu" or not all(map(os.path.isfile, files.values())):
+        return None
+    return files
+
+
+def sample_digest(testset):
+    """The digest of what test set `testset` prepares from its local files (ffnscope.testsets),
+    or None (local_sources)."""
+    files = local_sources(testset)
+    if files is None:
         return None
     return testsets.sample_digest(
         files,
@@ -128,11 +136,9 @@ def sample_digest(testset):
 
 
 def sources_digest(testset):
-    """sha256 of a test set's local files (None for sacrebleu downloads or files not there)."""
-    files = [testset_source(testset, lang) for lang in TESTSETS[testset]["langs"]]
-    if config["data"]["source"] == "sacrebleu" or not all(map(os.path.isfile, files)):
-        return None
-    return testsets.files_digest(files)
+    """sha256 of a test set's local files, or None (local_sources)."""
+    files = local_sources(testset)
+    return None if files is None else testsets.files_digest(list(files.values()))
 
 
 def names_regex(names):
@@ -239,6 +245,10 @@ def rank_correlation_layer_path(model, method, layer):
 
 def language_probabilities_path(model, method, layer):
     return f"results/metrics/{model}/{method}/language_neurons/layer{layer_tag(layer)}.npz"
+
+
+def causal_findings_path(model):
+    return f"results/causal_test/{model}.md"
 
 
 def causal_path(model, language):

@@ -11,7 +11,7 @@ NEURON_LANGUAGES = sorted({LANGUAGES[lang] for _, lang in SIDES})
 CAUSAL = config["causal_test"]
 if CAUSAL["method"] not in METHODS:
     raise ValueError(f"config causal_test.method: {CAUSAL['method']!r} is not one of metrics.methods {METHODS}")
-# every table of this file (the causal test's only on request: target causal_test)
+# every table of this file (the causal test's only on request: target causal)
 CAUSAL_TABLES = [table_path(m, "causal_perplexity") for m in MODELS]
 LANGUAGE_NEURON_TABLES = [
     table_path(m, t) for m in MODELS for t in ("language_neurons", "language_neuron_counts", "language_neuron_overlap")
@@ -115,7 +115,7 @@ rule causal_table:
         lambda w: [causal_path(w.model, lang) for lang in NEURON_LANGUAGES],
     output:
         table=table_path("{model}", "causal_perplexity"),
-        findings="results/causal_test/{model}.md",
+        findings=causal_findings_path("{model}"),
     log:
         "logs/causal_table/{model}.log",
     localrule: True
