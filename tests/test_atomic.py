@@ -81,3 +81,11 @@ def test_leftover_of_an_interrupted_process_is_cleared(tmp_path):
         write_dir(staging, {"config.json": "new"})
     assert listing(tmp_path) == ["model"]
     assert listing(target) == ["config.json"]
+
+
+def test_write_lines_ends_every_line(tmp_path):
+    from ffnscope.atomic import write_lines
+
+    write_lines(tmp_path / "a.txt", ["eins zwei", 3])
+    write_lines(tmp_path / "empty.txt", [])
+    assert (tmp_path / "a.txt").read_text() == "eins zwei\n3\n" and (tmp_path / "empty.txt").read_text() == ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,3 +53,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_lines(path: str | Path, lines: Iterable[object]) -> None:
+    """One item per line, each ended by a newline (sentences, line numbers)."""
+    write_text(path, "".join(f"{line}\n" for line in lines))

@@ -6,6 +6,7 @@ from ffnscope.joblog import log_to
 log_to(snakemake.log[0])
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ for draw in range(1, p.random_draws + 1):
     conditions[f"random{draw}"] = random_like(chosen, widths, p.seed, f"{w.model}/{w.language}/{draw}")
 sentences = {}
 for lang, paths in p.heldout.items():
-    sentences[lang] = [line for path in paths for line in open(path, encoding="utf-8").read().splitlines()]
+    sentences[lang] = [line for path in paths for line in Path(path).read_text(encoding="utf-8").splitlines()]
 arrays = {}
 for condition, neurons in conditions.items():
     with neurons_off(loaded, neurons):

@@ -6,7 +6,7 @@ log_to(snakemake.log[0])
 
 import logging
 
-from ffnscope.atomic import write_text
+from ffnscope.atomic import write_lines
 from ffnscope.testsets import sample_testset
 
 p = snakemake.params
@@ -19,5 +19,5 @@ sample = sample_testset(
     p.n_heldout,
 )
 for lang, path in zip(p.langs, p.heldout):
-    write_text(path, "".join(s + "\n" for s in sample.heldout[lang]))
+    write_lines(path, sample.heldout[lang])
 logging.info("%d held-out lines of %d asked for: %s", len(sample.heldout_line_numbers), p.n_heldout, snakemake.input)

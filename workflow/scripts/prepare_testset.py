@@ -6,7 +6,7 @@ log_to(snakemake.log[0])
 
 import logging
 
-from ffnscope.atomic import write_text
+from ffnscope.atomic import write_lines
 from ffnscope.sides_table import eligibility_frame
 from ffnscope.tables import write_tsv
 from ffnscope.testsets import sample_testset
@@ -21,8 +21,8 @@ sample = sample_testset(
     prefixes["variant"],
 )
 for lang, path in zip(langs, snakemake.params.sentences):
-    write_text(path, "".join(s + "\n" for s in sample.sentences[lang]))
-write_text(snakemake.params.lines, "".join(f"{n}\n" for n in sample.line_numbers))
+    write_lines(path, sample.sentences[lang])
+write_lines(snakemake.params.lines, sample.line_numbers)
 write_tsv(eligibility_frame(sample), snakemake.params.eligibility)
 logging.info(
     "%d of %d lines have too few words for a prefix (%s, %s) on some side and are not sampled; per side: %s",
