@@ -25,14 +25,29 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Submission:
-    """One SLURM job: a rule's job, or a group job of `members` workflow jobs."""
+    """One SLURM job: a rule's job, or a group job of `members` workflow jobs.
+
+    A group job's `mem_mb` is the most memory of its members that run side by side. Snakemake
+    orders members of equal runtime by a hash that changes between processes, so the
+    submitting process may pair them differently: its request lies in `mem_mb_bounds`."""
 
     kind: str  # rule name, or the group's template (analysis_{model}_{method})
     members: int
     cores: int
     mem_mb: int
     runtime: int  # minutes
-    members_mem_mb: int  # what the members ask for together (known before the run)
+    member_mem_mb: tuple[int, ...]  # each member's memory, largest first (known before the run)
+
+    @property
+    def members_mem_mb(self) -> int:
+        """What all members ask for together."""
+        return sum(self.member_mem_mb)
+
+    @property
+    def mem_mb_bounds(self) -> tuple[int, int]:
+        """Least and most memory any pairing of members asks for: the largest member alone, and
+        the largest members that fit the job's CPUs side by side (one CPU each at least)."""
+        return self.member_mem_mb[0], sum(self.member_mem_mb[: self.cores])
 
 
 def profile_settings(profile: Path = REPO / "slurm" / "config.yaml") -> tuple[dict[str, int], dict[str, int]]:
@@ -93,15 +108,24 @@ def submissions(
                 sortby=["runtime"],
             )
             template = workflow.parent_groupids.get(group.groupid, group.groupid)
-            members_mem_mb = sum(m for j in group.jobs if isinstance(m := j.resources["mem_mb"], int))
             jobs.append(
-                Submission(template, len(group.jobs), res["_cores"], res["mem_mb"], res["runtime"], members_mem_mb)
+                Submission(
+                    template, len(group.jobs), res["_cores"], res["mem_mb"], res["runtime"], known_mem(group.jobs)
+                )
             )
         for job in dag.jobs:
             if job.group is None and not (job.rule.name in workflow._localrules or job.rule.norun):
                 res = job.resources
-                jobs.append(Submission(job.rule.name, 1, res["_cores"], res["mem_mb"], res["runtime"], res["mem_mb"]))
+                jobs.append(
+                    Submission(job.rule.name, 1, res["_cores"], res["mem_mb"], res["runtime"], known_mem([job]))
+                )
     return jobs
+
+
+def known_mem(jobs) -> tuple[int, ...]:
+    """The jobs' memory where known before the run (else sized by inputs not yet written),
+    largest first."""
+    return tuple(sorted((m for j in jobs if isinstance(m := j.resources["mem_mb"], int)), reverse=True))
 
 
 def table(jobs: list[Submission]) -> str:
