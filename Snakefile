@@ -11,6 +11,19 @@ min_version("9.0")
 # own sys.path on to every rule script, in conda environments too (which drop PYTHONPATH)
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from ffnscope import runlock
+
+# One run at a time in this directory, and no stale lock after a killed run (ffnscope.runlock);
+# a cluster job's Snakemake (remote or subprocess mode) runs inside the run that holds it.
+MAIN_PROCESS = not (workflow.remote_exec or workflow.subprocess_exec)
+if MAIN_PROCESS and (note := runlock.claim()):
+    print(f"ffnscope: {note}", file=sys.stderr)
+
+
+onstart:
+    if MAIN_PROCESS:
+        runlock.require()
+
 
 configfile: "config/config.yaml"
 

@@ -2,10 +2,12 @@
 # share (a rule's output and its consumers build a path with the same function). Each rule
 # file owns its settings, resources and input functions; named functions live here, as
 # `snakemake --lint` keeps them out of files with named rules.
+import functools
 import os
 import re
 from dataclasses import dataclass
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from ffnscope import testsets
@@ -121,18 +123,33 @@ def local_sources(testset):
 
 def sample_digest(testset):
     """The digest of what test set `testset` prepares from its local files (ffnscope.testsets),
-    or None (local_sources)."""
+    or None (local_sources). Warns, in the dry run already, when fewer lines than
+    sampling.n_sentences are eligible."""
     files = local_sources(testset)
     if files is None:
         return None
-    return testsets.sample_digest(
+    wanted = config["sampling"]["n_sentences"]
+    sample = testsets.sample_digest(
         files,
-        config["sampling"]["n_sentences"],
+        wanted,
         config["sampling"]["seed"],
         config["prefixes"]["unit"],
         config["prefixes"]["variant"],
         cache_dir=".snakemake/ffnscope/samples",
     )
+    if sample.n_sampled < wanted:
+        warn_once(
+            f"test set {testset!r} has {sample.n_sampled} lines with the words a prefix needs on every side "
+            f"({', '.join(map(str, files.values()))}), fewer than config sampling.n_sentences ({wanted}): "
+            f"all {sample.n_sampled} are used"
+        )
+    return sample.sha256
+
+
+@functools.cache
+def warn_once(message):
+    """Snakemake's warning, once per message (input functions run once per job)."""
+    logger.warning(f"ffnscope: {message}")
 
 
 def sources_digest(testset):

@@ -145,18 +145,19 @@ def test_sample_digest_changes_with_the_prepared_test_set_only(tmp_path):
     lines = [f"Sentence number {k} is here." for k in range(10)]
     en, de = write(tmp_path, "en.txt", lines), write(tmp_path, "de.txt", lines)
     cache = tmp_path / "cache"
-    digest = lambda: sample_digest({"en": en, "de": de}, 3, 0, "word", "paper", cache)  # noqa: E731
+    digest = lambda n=3: sample_digest({"en": en, "de": de}, n, 0, "word", "paper", cache)  # noqa: E731
     first = digest()
+    assert first.n_sampled == 3 and digest(n=40).n_sampled == 10  # all 10 lines when fewer than asked
     sampled = sample_testset({"en": en, "de": de}, 3, seed=0).line_numbers
     unsampled = next(n for n in range(1, 11) if n not in sampled)
     write(tmp_path, "de.txt", [f"Another line {n}." if n == unsampled else line for n, line in enumerate(lines, 1)])
     assert digest() == first  # an unsampled line with words: nothing prepared changes
     write(tmp_path, "de.txt", ["Changed." if n == sampled[0] else line for n, line in enumerate(lines, 1)])
     changed = digest()
-    assert changed != first and len(list(cache.iterdir())) == 3
-    entry = next(p for p in cache.iterdir() if p.read_text() == changed)
-    entry.write_text("cached")  # a hit is read, not computed again
-    assert digest() == "cached"
+    assert changed.sha256 != first.sha256 and len(list(cache.iterdir())) == 4
+    entry = next(p for p in cache.iterdir() if changed.sha256 in p.read_text())
+    entry.write_text('{"sha256": "cached", "n_sampled": 3}')  # a hit is read, not computed again
+    assert digest().sha256 == "cached"
 
 
 def test_heldout_lines_are_eligible_and_outside_the_sample(tmp_path):

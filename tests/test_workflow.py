@@ -50,6 +50,7 @@ def test_parsing_the_workflow_imports_no_heavy_module():
         "ffnscope.comparisons",
         "ffnscope.figures",
         "ffnscope.methods",
+        "ffnscope.runlock",
         "ffnscope.schemas",
         "ffnscope.sides",
         "ffnscope.testsets",

@@ -161,20 +161,31 @@ def files_digest(paths: Sequence[str | Path]) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class SampleDigest:
+    """What a test set prepares, in short: a digest of it and how many lines it samples."""
+
+    sha256: str
+    n_sampled: int
+
+
 def sample_digest(
     files: dict[str, str | Path], n_sentences: int, seed: int, unit: str, variant: str, cache_dir: str | Path
-) -> str:
+) -> SampleDigest:
     """sha256 over everything a prepared test set holds (sampled lines, their cleaned sentences,
     the eligibility counts): it changes when an edit of the files changes the prepared test
-    set, and only then. Drawing the sample reads and segments every line (about 2 s for 29
-    FLORES sides), and every Snakemake invocation (every cluster job too) asks for the
-    digest, so it is cached in `cache_dir` under the files' bytes and the settings."""
+    set, and only then; and the number of lines sampled (fewer than `n_sentences` when fewer
+    are eligible). Drawing the sample reads and segments every line (about 2 s for 29 FLORES
+    sides), and every Snakemake invocation (every cluster job too) asks for the digest, so it
+    is cached in `cache_dir` under the files' bytes and the settings."""
     settings = json.dumps([n_sentences, seed, unit, variant, list(files)])
     key = hashlib.sha256((settings + files_digest(list(files.values()))).encode()).hexdigest()
     cached = Path(cache_dir) / key
     if cached.is_file():
-        return cached.read_text(encoding="utf-8")
+        return SampleDigest(**json.loads(cached.read_text(encoding="utf-8")))
     sample = sample_testset(files, n_sentences, seed, unit, variant)
-    digest = hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest()
-    write_text(cached, digest)
+    digest = SampleDigest(
+        hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest(), len(sample.line_numbers)
+    )
+    write_text(cached, json.dumps(asdict(digest)))
     return digest
