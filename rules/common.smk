@@ -121,10 +121,11 @@ def local_sources(testset):
     return files
 
 
-def sample_digest(testset):
-    """The digest of what test set `testset` prepares from its local files (ffnscope.testsets),
-    or None (local_sources). Warns, in the dry run already, when fewer lines than
-    sampling.n_sentences are eligible."""
+@functools.cache
+def prepared_sample(testset):
+    """What test set `testset` prepares from its local files, in short (ffnscope.testsets
+    SampleDigest), or None (local_sources). Warns, in the dry run already, when fewer lines
+    than sampling.n_sentences are eligible."""
     files = local_sources(testset)
     if files is None:
         return None
@@ -138,18 +139,25 @@ def sample_digest(testset):
         cache_dir=".snakemake/ffnscope/samples",
     )
     if sample.n_sampled < wanted:
-        warn_once(
-            f"test set {testset!r} has {sample.n_sampled} lines with the words a prefix needs on every side "
-            f"({', '.join(map(str, files.values()))}), fewer than config sampling.n_sentences ({wanted}): "
+        logger.warning(
+            f"ffnscope: test set {testset!r} has {sample.n_sampled} lines with the words a prefix needs on every "
+            f"side ({', '.join(map(str, files.values()))}), fewer than config sampling.n_sentences ({wanted}): "
             f"all {sample.n_sampled} are used"
         )
-    return sample.sha256
+    return sample
 
 
-@functools.cache
-def warn_once(message):
-    """Snakemake's warning, once per message (input functions run once per job)."""
-    logger.warning(f"ffnscope: {message}")
+def sample_digest(testset):
+    """The digest of everything test set `testset` prepares, or None (local_sources)."""
+    sample = prepared_sample(testset)
+    return sample and sample.sha256
+
+
+def side_digest(testset, lang):
+    """The digest of the sentences (and their lines) test set `testset` prepares for `lang`,
+    or None."""
+    sample = prepared_sample(testset)
+    return sample and sample.sides[lang]
 
 
 def sources_digest(testset):
@@ -192,7 +200,14 @@ def testset_dir(testset):
 
 
 def sentences_path(testset, lang):
-    return f"{testset_dir(testset)}/{lang}.txt"
+    """A side's sampled, cleaned sentences (`prepare_side`): a file per side, apart from the
+    test set's folder, so that a side's snapshot depends on that side only."""
+    return f"results/sentences/{testset}/{lang}.txt"
+
+
+def side_line_numbers_path(testset, lang):
+    """The source lines of a side's sentences (the test set's sample), for its messages."""
+    return f"results/sentences/{testset}/{lang}.{testsets.LINE_NUMBERS}"
 
 
 def heldout_dir(testset):
@@ -206,7 +221,7 @@ def heldout_path(testset, lang):
 
 
 def line_numbers_path(testset):
-    return f"{testset_dir(testset)}/line_numbers.txt"
+    return f"{testset_dir(testset)}/{testsets.LINE_NUMBERS}"
 
 
 def eligibility_path(testset):

@@ -63,7 +63,7 @@ rule rank_correlation_table:
 
 rule english_overlap:
     input:
-        testsets=sorted({testset_dir(side.testset) for side in ENGLISH_SIDES}),
+        sampled=[sentences_path(*side) for side in ENGLISH_SIDES],
         full=[testset_source(*side) for side in ENGLISH_SIDES],
     output:
         run_table_path("english_overlap"),
@@ -74,6 +74,5 @@ rule english_overlap:
         "../envs/analysis.yaml"
     params:
         sides=[side.name for side in ENGLISH_SIDES],
-        sampled=[sentences_path(*side) for side in ENGLISH_SIDES],
     script:
         "../workflow/scripts/english_overlap.py"

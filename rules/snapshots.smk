@@ -6,7 +6,8 @@ from ffnscope.cluster import gpu_job_resources
 
 rule snapshot:
     input:
-        testset=testset_dir("{testset}"),
+        sentences=sentences_path("{testset}", "{lang}"),
+        lines=side_line_numbers_path("{testset}", "{lang}"),
         model=lambda w: model_input(w.model),
     output:
         directory(snapshot_dir("{model}", "{testset}", "{lang}")),
@@ -20,7 +21,6 @@ rule snapshot:
     resources:
         **gpu_job_resources(CLUSTER, lambda w: MODELS[w.model].size_gb),
     params:
-        sentences=lambda w: sentences_path(w.testset, w.lang),
         model_path=lambda w: MODELS[w.model].path,
         revision=lambda w: MODELS[w.model].revision,
         n_layers=lambda w: MODELS[w.model].n_layers,

@@ -35,7 +35,8 @@ for _ts in TESTSETS.values():
 
 
 rule prepare_testset:
-    """Check the sides are aligned, clean them (§3.1) and sample the same lines of each."""
+    """Check the sides are aligned, clean them (§3.1) and draw the sample: which lines, and
+    how many each side's short lines left out (the sides' sentences: prepare_side)."""
     input:
         # ancient: the files' times do not matter, what they give does (params.sample_sha256)
         lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
@@ -52,7 +53,6 @@ rule prepare_testset:
         # that is not sampled prepares nothing
         sample_sha256=lambda w: sample_digest(w.testset),
         langs=lambda w: TESTSETS[w.testset]["langs"],
-        sentences=lambda w: [sentences_path(w.testset, lang) for lang in TESTSETS[w.testset]["langs"]],
         lines=lambda w: line_numbers_path(w.testset),
         eligibility=lambda w: eligibility_path(w.testset),
         n_sentences=config["sampling"]["n_sentences"],
@@ -61,6 +61,30 @@ rule prepare_testset:
         prefixes=config["prefixes"],
     script:
         "../workflow/scripts/prepare_testset.py"
+
+
+rule prepare_side:
+    """One side's sampled sentences, cleaned, and their source lines. Drawn from every side's
+    file, as the sample is, but written per side and re-run only when what it writes changes
+    (params.side_sha256): an edit of one side's file re-runs that side's snapshot only."""
+    input:
+        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+    output:
+        sentences=sentences_path("{testset}", "{lang}"),
+        lines=side_line_numbers_path("{testset}", "{lang}"),
+    log:
+        "logs/prepare_side/{testset}_{lang}.log",
+    localrule: True
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        side_sha256=lambda w: side_digest(w.testset, w.lang),
+        langs=lambda w: TESTSETS[w.testset]["langs"],
+        n_sentences=config["sampling"]["n_sentences"],
+        seed=config["sampling"]["seed"],
+        prefixes=config["prefixes"],
+    script:
+        "../workflow/scripts/prepare_side.py"
 
 
 rule heldout_testset:

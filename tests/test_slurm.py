@@ -226,7 +226,7 @@ def check_shards(workdir, side, layers):
     sentence under the shard's unit (word prefixes, full sentence included) but for the words
     merged into the previous one's prefix (a token spanning both, counted in n_merged_words),
     grouped by sentence in order."""
-    sentences = (workdir / "results" / "testsets" / f"{side}.txt").read_text(encoding="utf-8").splitlines()
+    sentences = (workdir / "results" / "sentences" / f"{side}.txt").read_text(encoding="utf-8").splitlines()
     for layer in layers:
         with h5py.File(workdir / f"results/snapshots/tiny-xglm/{side}/layer{layer:02d}.h5", "r") as f:
             words = np.array([len(word_spans(s, f.attrs["prefix_unit"])) for s in sentences])

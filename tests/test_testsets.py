@@ -155,8 +155,9 @@ def test_sample_digest_changes_with_the_prepared_test_set_only(tmp_path):
     write(tmp_path, "de.txt", ["Changed." if n == sampled[0] else line for n, line in enumerate(lines, 1)])
     changed = digest()
     assert changed.sha256 != first.sha256 and len(list(cache.iterdir())) == 4
+    assert changed.sides["en"] == first.sides["en"] and changed.sides["de"] != first.sides["de"]
     entry = next(p for p in cache.iterdir() if changed.sha256 in p.read_text())
-    entry.write_text('{"sha256": "cached", "n_sampled": 3}')  # a hit is read, not computed again
+    entry.write_text('{"sha256": "cached", "sides": {}, "n_sampled": 3}')  # a hit is read, not computed again
     assert digest().sha256 == "cached"
 
 

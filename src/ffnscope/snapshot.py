@@ -77,25 +77,28 @@ def check_prefixes(
     attrs: dict,
     settings: SnapshotSettings,
     max_tokens: int | None = None,
+    line_numbers: list[int] | None = None,
 ) -> None:
     """One error naming the test set, language and sentence unless every sentence yields a
     prefix, so that no sentence silently drops out of the per-sentence statistics. Sampling
     keeps only lines with the words a prefix needs; it cannot see the tokenizer: under the
     authors' variant a one-token sentence (subword units) or one whose words all share one
     token (merged into one prefix) has none. A sentence longer than `max_tokens` (the model's
-    context) is an error too, before any forward pass."""
+    context) is an error too, before any forward pass. With the sentences' `line_numbers` in
+    the test set's files, the message names the line."""
     if not encoded:
         raise ValueError(f"test set {attrs['testset']!r}, language {attrs['lang']!r}: no sentences to capture")
     for number, (sentence, enc) in enumerate(zip(sentences, encoded), start=1):
+        where = f"line {line_numbers[number - 1]} of its file" if line_numbers else f"sentence {number}"
         if max_tokens is not None and len(enc.input_ids) > max_tokens:
             raise ValueError(
-                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: sentence {number} "
+                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: {where} "
                 f"({sentence[:60]!r}...) is {len(enc.input_ids)} tokens, longer than the model's context of "
                 f"{max_tokens} positions; shorten or remove that line of the test set"
             )
         if not enc.positions:
             raise ValueError(
-                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: sentence {number} {sentence!r} "
+                f"test set {attrs['testset']!r}, language {attrs['lang']!r}: {where} {sentence!r} "
                 f"yields no prefix under prefixes.unit {settings.unit!r} and variant {settings.variant!r} "
                 f"({enc.n_words} words, {enc.n_tokens} tokens)"
             )
@@ -263,11 +266,13 @@ def snapshot(
     settings: SnapshotSettings,
     attrs: dict,
     progress: TextIO | None = None,
+    line_numbers: list[int] | None = None,
 ) -> int:
-    """Write one shard per layer in `out_paths` for `sentences`; returns the prefix count.
-    A progress bar goes to `progress` (e.g. the job's log file) when given."""
+    """Write one shard per layer in `out_paths` for `sentences` (from `line_numbers` of the
+    test set's files, for messages); returns the prefix count. A progress bar goes to
+    `progress` (e.g. the job's log file) when given."""
     encoded = encode_all(loaded.tokenizer, sentences, settings)
-    check_prefixes(encoded, sentences, attrs, settings, context_length(loaded))
+    check_prefixes(encoded, sentences, attrs, settings, context_length(loaded), line_numbers)
     counts = [len(s.positions) for s in encoded]
     n_rows = sum(counts)
     offsets = np.concatenate([[0], np.cumsum(counts)])

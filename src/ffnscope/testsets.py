@@ -19,6 +19,9 @@ from pathlib import Path
 from .atomic import write_text
 from .prefixes import words_needed, yields_prefix
 
+# in a prepared test set's folder: the sampled lines' 1-based numbers in the source files
+LINE_NUMBERS = "line_numbers.txt"
+
 
 class TestSetError(ValueError):
     """A test set file is malformed; the message names the file and line."""
@@ -163,9 +166,11 @@ def files_digest(paths: Sequence[str | Path]) -> str:
 
 @dataclass(frozen=True)
 class SampleDigest:
-    """What a test set prepares, in short: a digest of it and how many lines it samples."""
+    """What a test set prepares, in short: a digest of it, of each side's sentences (a side's
+    snapshot depends on its sentences only) and how many lines it samples."""
 
     sha256: str
+    sides: dict[str, str]
     n_sampled: int
 
 
@@ -174,10 +179,11 @@ def sample_digest(
 ) -> SampleDigest:
     """sha256 over everything a prepared test set holds (sampled lines, their cleaned sentences,
     the eligibility counts): it changes when an edit of the files changes the prepared test
-    set, and only then; and the number of lines sampled (fewer than `n_sentences` when fewer
-    are eligible). Drawing the sample reads and segments every line (about 2 s for 29 FLORES
-    sides), and every Snakemake invocation (every cluster job too) asks for the digest, so it
-    is cached in `cache_dir` under the files' bytes and the settings."""
+    set, and only then; the same over each side's sentences and lines; and the number of
+    lines sampled (fewer than `n_sentences` when fewer are eligible). Drawing the sample reads
+    and segments every line (about 2 s for 29 FLORES sides), and every Snakemake invocation
+    (every cluster job too) asks for the digest, so it is cached in `cache_dir` under the
+    files' bytes and the settings."""
     settings = json.dumps([n_sentences, seed, unit, variant, list(files)])
     key = hashlib.sha256((settings + files_digest(list(files.values()))).encode()).hexdigest()
     cached = Path(cache_dir) / key
@@ -185,7 +191,12 @@ def sample_digest(
         return SampleDigest(**json.loads(cached.read_text(encoding="utf-8")))
     sample = sample_testset(files, n_sentences, seed, unit, variant)
     digest = SampleDigest(
-        hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest(), len(sample.line_numbers)
+        sha256=hashlib.sha256(json.dumps(asdict(sample), ensure_ascii=False).encode()).hexdigest(),
+        sides={
+            lang: hashlib.sha256(json.dumps([sample.line_numbers, sentences], ensure_ascii=False).encode()).hexdigest()
+            for lang, sentences in sample.sentences.items()
+        },
+        n_sampled=len(sample.line_numbers),
     )
     write_text(cached, json.dumps(asdict(digest)))
     return digest

@@ -8,6 +8,6 @@ from ffnscope.overlap import SCOPES, overlap_rows
 from ffnscope.tables import table_frame, write_tsv
 
 p = snakemake.params
-files = {"sampled": p.sampled, "full": snakemake.input.full}
+files = {"sampled": snakemake.input.sampled, "full": snakemake.input.full}
 rows = [row for scope in SCOPES for row in overlap_rows(dict(zip(p.sides, files[scope])), scope)]
 write_tsv(table_frame(rows, "english_overlap"), snakemake.output[0])

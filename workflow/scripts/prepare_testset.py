@@ -1,4 +1,5 @@
-"""Rule script: align-check, clean and sample one parallel test set."""
+"""Rule script: align-check, clean and sample one parallel test set: the sampled lines and
+what sampling left out (each side's sentences: prepare_side.py)."""
 
 from ffnscope.joblog import log_to
 
@@ -20,8 +21,6 @@ sample = sample_testset(
     prefixes["unit"],
     prefixes["variant"],
 )
-for lang, path in zip(langs, snakemake.params.sentences):
-    write_lines(path, sample.sentences[lang])
 write_lines(snakemake.params.lines, sample.line_numbers)
 write_tsv(eligibility_frame(sample), snakemake.params.eligibility)
 logging.info(

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -34,8 +35,9 @@ settings = SnapshotSettings(
     store_pre_activation=needs_pre_activation(loaded.adapter.ffn_family, p.methods),
 )
 check_layers(loaded, p.n_layers, p.layers, w.model)
-with open(p.sentences, encoding="utf-8") as f:
+with open(snakemake.input.sentences, encoding="utf-8") as f:
     sentences = f.read().splitlines()
+line_numbers = [int(n) for n in Path(snakemake.input.lines).read_text().split()]
 attrs = shard_attributes(
     model=w.model,
     model_path=p.model_path,
@@ -58,7 +60,7 @@ attrs = shard_attributes(
 )
 started = time.perf_counter()
 try:
-    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, p.shards)), settings, attrs, sys.stderr)
+    n = snapshot(loaded, sentences, p.layers, dict(zip(p.layers, p.shards)), settings, attrs, sys.stderr, line_numbers)
 except OSError:
     # a failed HDF5 write (a full disk) leaves the library in a state its exit handler crashes
     # on (SIGSEGV); the partial shards are gone already (ShardSet), so log and leave at once
