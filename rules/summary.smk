@@ -8,6 +8,8 @@ from ffnscope.schemas import MODEL_TABLES
 rule summary:
     input:
         **{table: [table_path(m, table) for m in MODELS] for table in MODEL_TABLES},
+        # the causal test's findings too, where the run includes it
+        causal_perplexity=CAUSAL_TABLES if CAUSAL["in_summary"] else [],
     output:
         table=run_table_path("summary"),
         markdown=report("results/summary.md", caption="../report/summary.rst", category="Findings"),

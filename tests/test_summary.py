@@ -414,3 +414,23 @@ def test_write_summary_tsv_and_markdown(tables, tmp_path):
 def test_markdown_without_checks_lists_every_claim():
     md = markdown(pd.DataFrame(columns=["model"]), [], [])
     assert md.count("### ") == len(CLAIMS) and "0 checks: 0 PASS, 0 FAIL, 0 NOT MEASURABLE, 0 SKIP." in md
+
+
+def test_causal_findings_are_in_the_summary_when_the_run_has_them():
+    """The causal test's findings (ffnscope.causal.findings) from its table, or how to run it."""
+    rows = [
+        dict(model="m", method="paper", deactivated=d, condition=c, draw=int(c == "random"), evaluated=e)
+        | dict(n_neurons=4, ppl_base=10.0, ppl=15.0 if (d, c, e) == ("de", "language", "de") else 10.1)
+        for d in ("de", "en")
+        for c in ("language", "random")
+        for e in ("de", "en")
+    ]
+    causal = pd.DataFrame(rows).assign(delta=lambda df: df["ppl"] - df["ppl_base"])
+    causal = causal.assign(ci_low=causal["delta"] - 0.5, ci_high=causal["delta"] + 0.5)
+    md = markdown(pd.DataFrame(columns=["model"]), [], ["causal_perplexity"], causal)
+    section = md[md.index("## Language neurons switched off (causal test)") :]
+    assert "- m, de (neurons off: 4): its perplexity changes by +5 (95 % CI +4.5 to +5.5; 10 -> 15)" in section
+    assert "switching them off hurts it more than the other languages and more than random neurons." in section
+    assert "- m, en (neurons off: 4)" in section and "does not clearly hurt it more" in section
+    absent = markdown(pd.DataFrame(columns=["model"]), [], [])
+    assert "Not part of this run: `snakemake causal`" in absent

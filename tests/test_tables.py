@@ -256,3 +256,10 @@ def test_table_frame_puts_the_schema_columns_in_order():
     assert list(df.columns) == ["side_a", "side_b", "scope", "n_a", "n_b", "shared", "jaccard"]
     assert df.iloc[0].tolist() == ["a/en", "b/en", "full", 2, 2, 1, 0.5]
     assert table_frame([], "english_overlap").columns.equals(df.columns)  # no rows: the header alone
+
+
+def test_markdown_table_formats_floats_and_blanks_missing_values():
+    from ffnscope.tables import markdown_table
+
+    df = pd.DataFrame({"a": ["x", "y"], "b": [0.123456, float("nan")], "c": [1, 2]})
+    assert markdown_table(df, ["a", "b", "missing"]) == "| a | b |\n|---|---|\n| x | 0.123 |\n| y |  |"

@@ -410,28 +410,31 @@ def flores_run(tmp_path_factory, tiny_xglm_dir, excerpt_data):
 
 def test_n_way_sample_and_one_capture_per_side(flores_run, excerpt_data):
     results = flores_run / "results"
-    lines = [int(n) for n in (results / "testsets/flores/line_numbers.txt").read_text().split()]
+    lines = [int(n) for n in (results / "sentences/flores/eng_Latn.line_numbers.txt").read_text().split()]
     assert len(lines) == 3
     for lang in FLORES_LANGS:  # one sample of lines for the whole set: the same lines of every side
         source = (excerpt_data / f"flores/devtest/{lang}.txt").read_text(encoding="utf-8").splitlines()
-        sampled = (results / f"testsets/flores/{lang}.txt").read_text(encoding="utf-8").splitlines()
+        sampled = (results / f"sentences/flores/{lang}.txt").read_text(encoding="utf-8").splitlines()
         assert sampled == [clean_sentence(source[n - 1]) for n in lines]
+        assert (results / f"sentences/flores/{lang}.line_numbers.txt").read_text().split() == list(map(str, lines))
     captured = sorted(p.relative_to(results / "snapshots/tiny-xglm/flores").as_posix() for p in results.rglob("*.h5"))
     assert captured == [f"{lang}/layer{k:02d}.h5" for lang in sorted(FLORES_LANGS) for k in range(4)]
 
 
 def test_edited_test_set_with_old_timestamps_is_prepared_again(flores_run):
     """A sampled line edited in a copy that keeps the old timestamp (cp -p, rsync -a, tar x):
-    the test set is prepared again; the original content back, nothing is to do."""
+    that side is prepared and captured again, no other; the original content back, nothing is
+    to do."""
     source = flores_run / "data/devtest/deu_Latn.txt"
     original, times = source.read_bytes(), (source.stat().st_atime_ns, source.stat().st_mtime_ns)
-    line = int((flores_run / "results/testsets/flores/line_numbers.txt").read_text().split()[0])
+    line = int((flores_run / "results/sentences/flores/deu_Latn.line_numbers.txt").read_text().split()[0])
     lines = original.decode().splitlines(keepends=True)
     lines[line - 1] = "Ein ganz anderer Satz steht jetzt hier.\n"
     source.write_text("".join(lines), encoding="utf-8")
     os.utime(source, ns=times)
     try:
-        assert planned_jobs(flores_run, *FLORES_TABLES).get("prepare_testset") == 1
+        planned = planned_jobs(flores_run, *FLORES_TABLES)
+        assert (planned.get("prepare_side"), planned.get("snapshot")) == (1, 1), planned
     finally:
         source.write_bytes(original)
         os.utime(source, ns=times)
@@ -442,7 +445,7 @@ def test_edited_line_that_is_not_sampled_reruns_nothing(flores_run):
     """The prepared test set would be byte-identical: nothing is prepared or captured again."""
     source = flores_run / "data/devtest/deu_Latn.txt"
     original = source.read_bytes()
-    sampled = {int(n) for n in (flores_run / "results/testsets/flores/line_numbers.txt").read_text().split()}
+    sampled = {int(n) for n in (flores_run / "results/sentences/flores/deu_Latn.line_numbers.txt").read_text().split()}
     lines = original.decode().splitlines(keepends=True)
     unsampled = next(i for i in range(len(lines)) if i + 1 not in sampled)
     lines[unsampled] = "Ein ganz anderer Satz steht jetzt hier.\n"

@@ -32,7 +32,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]  # the package, and the 
 import bench_measurements as bench  # noqa: E402
 from ffnscope import plan, rsa  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
-from ffnscope.tables import write_tsv  # noqa: E402
+from ffnscope.tables import markdown_table, write_tsv  # noqa: E402
 from ffnscope.testsets import sample_testset  # noqa: E402
 from tiny_xglm import build_tiny_xglm  # noqa: E402
 
@@ -300,18 +300,6 @@ def paper_run(
     return pd.DataFrame(rows)
 
 
-def md_table(df: pd.DataFrame, columns: list[str], floatfmt: str = "{:.3g}") -> str:
-    cols = [c for c in columns if c in df]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df[cols].iterrows():
-        lines.append(
-            "| "
-            + " | ".join("" if pd.isna(v) else floatfmt.format(v) if isinstance(v, float) else str(v) for v in r)
-            + " |"
-        )
-    return "\n".join(lines)
-
-
 SECTIONS = [  # (file, heading, columns, row filter): summary.md shows every file present
     (
         "extraction.tsv",
@@ -398,7 +386,7 @@ def summary(out: Path, header: str) -> str:
         if (out / name).is_file():
             df = pd.read_csv(out / name, sep="\t")
             settings = f" (snapshot settings {df['settings'].iloc[0]})" if "settings" in df else ""
-            parts += [f"## {heading}{settings}", md_table(df[df[keep]] if keep else df, columns)]
+            parts += [f"## {heading}{settings}", markdown_table(df[df[keep]] if keep else df, columns)]
     return "\n\n".join(parts) + "\n"
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from ffnscope.atomic import write_text
+from ffnscope.causal import findings as causal_findings
 from ffnscope.neurons import not_measurable
 from ffnscope.schemas import MODEL_TABLES
 from ffnscope.shards import SUBLAYERS
@@ -650,8 +651,13 @@ def md_cell(value) -> str:
     return fmt(value) if isinstance(value, float) else str(value)
 
 
-def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[str]) -> str:
-    """summary.md: the extremes table, then every claim with its per-model results."""
+# The causal test's table, read by the summary where the run includes the test
+CAUSAL = "causal_perplexity"
+
+
+def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[str], causal=None) -> str:
+    """summary.md: the extremes table, every claim with its per-model results, and the causal
+    test's findings (the `causal` table) or how to get them."""
     counts = {r: sum(c.result == r for c in checks) for r in RESULTS}
     lines = [
         "# Findings",
@@ -702,6 +708,18 @@ def markdown(summary: pd.DataFrame, checks: Sequence[Check], tables: Sequence[st
             for c in checks
             if c.claim == claim.id
         ]
+    lines += ["", "## Language neurons switched off (causal test)", ""]
+    if causal is None:
+        lines.append(
+            "Not part of this run: `snakemake causal` (with this run's `--configfile`) writes the findings to "
+            "`results/causal_test/{model}.md`; with `causal_test.in_summary: true` they are here."
+        )
+    else:
+        lines.append(
+            "Each language's neurons (LAPE) switched off: the change of every language's perplexity on held-out "
+            "sentences, with a bootstrap interval over sentences, against as many random neurons of the same layers."
+        )
+        lines += ["", *causal_findings(causal)]
     return "\n".join(lines) + "\n"
 
 
@@ -709,9 +727,10 @@ def load_tables(
     paths: Mapping[str, Sequence[str | Path]], methods: Sequence[str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Each named table, concatenated over its per-model files, keeping only `methods`."""
-    unknown = sorted(set(paths) - set(MODEL_TABLES))
+    known = (*MODEL_TABLES, CAUSAL)
+    unknown = sorted(set(paths) - set(known))
     if unknown:
-        raise ValueError(f"unknown tables {unknown}; valid: {', '.join(MODEL_TABLES)}")
+        raise ValueError(f"unknown tables {unknown}; valid: {', '.join(known)}")
     tables = {}
     for name, files in paths.items():
         if files:
@@ -734,5 +753,5 @@ def write_summary(
     summary = summary_table(tables, models)
     checks = check_claims(tables, models)
     write_tsv(summary, tsv_path)
-    write_text(md_path, markdown(summary, checks, list(tables)))
+    write_text(md_path, markdown(summary, checks, list(tables), tables.get(CAUSAL)))
     return checks

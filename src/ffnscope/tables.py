@@ -140,3 +140,13 @@ def gather_tables(
     if names == ["rank_correlation"]:
         return {"rank_correlation": gather(paths, TABLES["rank_correlation"], languages)}
     raise ValueError(f"no gathered tables named {names}; valid: [frequency, flatness] or [rank_correlation]")
+
+
+def markdown_table(df: pd.DataFrame, columns: Sequence[str] | None = None, floatfmt: str = "{:.3g}") -> str:
+    """`columns` of `df` (those it has; default all) as a Markdown table, floats as `floatfmt`."""
+    cols = [c for c in (columns or df.columns) if c in df]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df[cols].iterrows():
+        cells = ("" if pd.isna(v) else floatfmt.format(v) if isinstance(v, float) else str(v) for v in r)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
