@@ -3,6 +3,7 @@ per-prefix way captures the same rows as the snapshot shards, and its synthetic 
 the shard contract."""
 
 import numpy as np
+import pytest
 
 import bench_measurements as bench
 from ffnscope.activations import activate
@@ -53,3 +54,28 @@ def test_peak_rss_is_this_process():
     big = np.ones(64 << 20, dtype=np.uint8)  # touch 64 MiB
     assert bench.peak_rss_mb() >= 64
     del big
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_script_runs_here_in_quick_mode(tmp_path):
+    """tools/gpu_bench.py is prepared for one run on a lent GPU: checked here on the CPU at
+    small sizes (every measure present, rates positive, the snapshot's prefixes counted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, str(repo / "tools/gpu_bench.py"), "--device", "cpu", "--quick", "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    table = pd.read_csv(tmp_path / "gpu_bench.tsv", sep="\t")
+    snapshots = table[table["measure"].str.startswith("snapshot")]
+    assert snapshots["dtype"].tolist() == ["float32", "bfloat16"]
+    assert (snapshots["n_prefixes"] > snapshots["n_sentences"]).all() and (snapshots["gflop_s"] > 0).all()
+    assert (table[table["measure"].str.startswith("matmul")]["gflop_s"] > 0).all()
+    assert (table[table["measure"].str.startswith("shard write")]["write_mb_s"] > 0).all()
+    assert "(--quick: not a measurement)" in (tmp_path / "gpu_bench.md").read_text()

@@ -160,25 +160,28 @@ TINY_GATED = {
 }
 
 
-def build_tiny_gated(out_dir: str | Path, model_type: str, *, seed: int = 0) -> Path:
-    """A tiny random causal LM with a gated FFN (`TINY_GATED`), saved like `build_tiny_xglm`."""
+def build_tiny_gated(out_dir: str | Path, model_type: str, *, seed: int = 0, shape: dict | None = None) -> Path:
+    """A tiny random causal LM with a gated FFN (`TINY_GATED`), saved like `build_tiny_xglm`;
+    `shape` replaces config fields (a real model's sizes, for timings)."""
     import transformers
 
     config_class, model_class, extra = TINY_GATED[model_type]
     tokenizer = xglm_tokenizer_from_spm(train_sentencepiece([line.strip() for line in DEFAULT_CORPUS if line.strip()]))
-    config = getattr(transformers, config_class)(
-        vocab_size=len(tokenizer),
-        hidden_size=TINY_XGLM_CONFIG["d_model"],
-        intermediate_size=TINY_XGLM_CONFIG["ffn_dim"],
-        num_hidden_layers=TINY_XGLM_CONFIG["num_layers"],
-        num_attention_heads=TINY_XGLM_CONFIG["attention_heads"],
-        num_key_value_heads=2,
-        max_position_embeddings=TINY_XGLM_CONFIG["max_position_embeddings"],
-        pad_token_id=TINY_XGLM_CONFIG["pad_token_id"],
-        bos_token_id=TINY_XGLM_CONFIG["bos_token_id"],
-        eos_token_id=TINY_XGLM_CONFIG["eos_token_id"],
+    fields = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": TINY_XGLM_CONFIG["d_model"],
+        "intermediate_size": TINY_XGLM_CONFIG["ffn_dim"],
+        "num_hidden_layers": TINY_XGLM_CONFIG["num_layers"],
+        "num_attention_heads": TINY_XGLM_CONFIG["attention_heads"],
+        "num_key_value_heads": 2,
+        "max_position_embeddings": TINY_XGLM_CONFIG["max_position_embeddings"],
+        "pad_token_id": TINY_XGLM_CONFIG["pad_token_id"],
+        "bos_token_id": TINY_XGLM_CONFIG["bos_token_id"],
+        "eos_token_id": TINY_XGLM_CONFIG["eos_token_id"],
         **extra,
-    )
+        **(shape or {}),
+    }
+    config = getattr(transformers, config_class)(**fields)
     return _save_random(Path(out_dir), getattr(transformers, model_class), config, tokenizer, seed)
 
 
