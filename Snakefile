@@ -16,13 +16,22 @@ from ffnscope import runlock
 # One run at a time in this directory, and no stale lock after a killed run (ffnscope.runlock);
 # a cluster job's Snakemake (remote or subprocess mode) runs inside the run that holds it.
 MAIN_PROCESS = not (workflow.remote_exec or workflow.subprocess_exec)
-if MAIN_PROCESS and (note := runlock.claim()):
+if MAIN_PROCESS and (note := runlock.claim(unlocking="--unlock" in sys.argv)):
     print(f"ffnscope: {note}", file=sys.stderr)
 
 
 onstart:
-    if MAIN_PROCESS:
-        runlock.require()
+    # --nolock: the user runs several at once on purpose
+    if MAIN_PROCESS and workflow.execution_settings.lock:
+        runlock.require(cluster=not workflow.local_exec)
+
+
+onsuccess:
+    runlock.release()
+
+
+onerror:
+    runlock.release()
 
 
 configfile: "config/config.yaml"

@@ -160,6 +160,15 @@ def side_digest(testset, lang):
     return sample and sample.sides[lang]
 
 
+def sampling_settings(testset):
+    """What a test set's sample depends on besides its files' contents, for the params of the
+    jobs that prepare it where no digest of the files stands for it (downloads), else None:
+    a setting that leaves the prepared sentences as they are re-runs nothing."""
+    if local_sources(testset) is not None:
+        return None
+    return {"langs": TESTSETS[testset]["langs"], "sampling": config["sampling"], "prefixes": config["prefixes"]}
+
+
 def sources_digest(testset):
     """sha256 of a test set's local files, or None (local_sources)."""
     files = local_sources(testset)

@@ -1,7 +1,7 @@
 # Test sets: (download ->) alignment check, §3.1 cleaning, seeded sampling.
-# One `prepare_testset` job per test set writes all its sides (two or more) into the test set's
-# folder. Both rules are light and the download needs the internet, which compute nodes often
-# lack: they run locally.
+# One `prepare_testset` job per test set writes the sample's lines and counts into the test
+# set's folder, one `prepare_side` job per side that side's sentences. The rules are light
+# and the download needs the internet, which compute nodes often lack: they run locally.
 
 
 for _ts in TESTSETS.values():
@@ -52,13 +52,10 @@ rule prepare_testset:
         # rsync -a, tar x) of edited files prepares the test set again, an edit of a line
         # that is not sampled prepares nothing
         sample_sha256=lambda w: sample_digest(w.testset),
-        langs=lambda w: TESTSETS[w.testset]["langs"],
+        # the sample's settings stand in the digest; alone where there is none
+        settings=lambda w: sampling_settings(w.testset),
         lines=lambda w: line_numbers_path(w.testset),
         eligibility=lambda w: eligibility_path(w.testset),
-        n_sentences=config["sampling"]["n_sentences"],
-        seed=config["sampling"]["seed"],
-        # sampled lines have the words a prefix needs on every side
-        prefixes=config["prefixes"],
     script:
         "../workflow/scripts/prepare_testset.py"
 
@@ -79,10 +76,7 @@ rule prepare_side:
         "../envs/analysis.yaml"
     params:
         side_sha256=lambda w: side_digest(w.testset, w.lang),
-        langs=lambda w: TESTSETS[w.testset]["langs"],
-        n_sentences=config["sampling"]["n_sentences"],
-        seed=config["sampling"]["seed"],
-        prefixes=config["prefixes"],
+        settings=lambda w: sampling_settings(w.testset),
     script:
         "../workflow/scripts/prepare_side.py"
 

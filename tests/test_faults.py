@@ -412,3 +412,25 @@ def test_fewer_lines_than_asked_warn_in_the_dry_run(clean):
         "ffnscope: test set 'wmt14-de-en' has 60 lines with the words a prefix needs on every side "
         "(data/de-en/de.txt, data/de-en/en.txt), fewer than config sampling.n_sentences (100): all 60 are used"
     ) in output
+
+
+def test_a_run_that_holds_the_directory_keeps_another_out(clean):
+    """Without Snakemake's lock files (as when both runs passed Snakemake's check at once), the
+    workflow's own lock stops a second run before its first job."""
+    from test_runlock import start_holder
+
+    workdir, expected, _ = clean
+    copy = copy_of(workdir, "held")
+    table = copy / "results/tables/tiny-xglm/flatness.tsv"
+    table.unlink()
+    holder = start_holder(copy, "claim()", "require()")
+    try:
+        status, output = run(copy)
+        assert status != 0 and f"another Snakemake process uses {copy} (running jobs: pid {holder.pid} on" in output
+        assert not table.exists()
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    status, output = run(copy)
+    assert status == 0, output[-3000:]
+    assert tables(copy) == expected

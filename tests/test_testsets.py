@@ -171,3 +171,18 @@ def test_heldout_lines_are_eligible_and_outside_the_sample(tmp_path):
     assert 5 not in sample.heldout_line_numbers  # line 5 has no words
     assert sample.heldout["de"] == [clean_sentence(lines[n - 1]) for n in sample.heldout_line_numbers]
     assert len(sample_testset({"en": en, "de": de}, 10, seed=2, n_heldout=100).heldout["en"]) == 29 - 10
+
+
+def test_sample_configured_is_the_sample_of_the_config_settings(tmp_path):
+    from ffnscope.testsets import sample_configured
+
+    lines = [f"Sentence number {k} is here." for k in range(10)]
+    en, de = write(tmp_path, "en.txt", lines), write(tmp_path, "de.txt", lines)
+    config = {
+        "testsets": [{"name": "other", "langs": ["xx", "yy"]}, {"name": "t", "langs": ["de", "en"]}],
+        "sampling": {"n_sentences": 4, "seed": 3},
+        "prefixes": {"unit": "word", "variant": "authors_code"},
+    }
+    assert sample_configured([de, en], "t", config) == sample_testset(
+        {"de": de, "en": en}, 4, 3, "word", "authors_code"
+    )

@@ -77,7 +77,8 @@ def run_tables(workdir: Path, config: dict, cores: int) -> float:
             *SNAKEMAKE,
             "--directory",
             str(workdir),
-            "--configfile",
+            "--configfile",  # relative to the working directory, the Snakefile's default is not found
+            str(REPO / "config" / "config.yaml"),
             str(REPO / "config" / "demo.yaml"),
             str(workdir / "precision.yaml"),
             "--cores",
@@ -128,8 +129,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/ffnscope-precision"))
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args(argv)
-    if args.dtypes[0] != "float32":
-        parser.error("the first dtype is the reference: float32")
+    if args.dtypes[0] != "float32" or len(args.dtypes) < 2:
+        parser.error("float32 first (the reference), then the dtypes compared with it")
     demo = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
     model = demo_model(demo, args.cores)
     data = (REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["data"]["local_dir"]).resolve()

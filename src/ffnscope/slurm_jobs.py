@@ -47,6 +47,8 @@ class Submission:
     def mem_mb_bounds(self) -> tuple[int, int]:
         """Least and most memory any pairing of members asks for: the largest member alone, and
         the largest members that fit the job's CPUs side by side (one CPU each at least)."""
+        if not self.member_mem_mb:  # sized by inputs not yet written
+            return 0, 0
         return self.member_mem_mb[0], sum(self.member_mem_mb[: self.cores])
 
 

@@ -12,14 +12,15 @@ import hashlib
 import json
 import random
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .atomic import write_text
 from .prefixes import words_needed, yields_prefix
 
-# in a prepared test set's folder: the sampled lines' 1-based numbers in the source files
+# the sampled lines' 1-based numbers in the source files (a prepared test set's folder, and
+# beside each side's sentences as {lang}.line_numbers.txt)
 LINE_NUMBERS = "line_numbers.txt"
 
 
@@ -155,6 +156,19 @@ def sample_testset(
     )
 
 
+def sample_configured(files: Sequence[str | Path], testset: str, config: Mapping) -> SampledTestSet:
+    """The sample of test set `testset` (its entry of config `testsets`) from its `files`, one
+    per language in the entry's order, under the config's `sampling` and `prefixes`."""
+    (entry,) = [t for t in config["testsets"] if t["name"] == testset]
+    return sample_testset(
+        dict(zip(entry["langs"], files)),
+        config["sampling"]["n_sentences"],
+        config["sampling"]["seed"],
+        config["prefixes"]["unit"],
+        config["prefixes"]["variant"],
+    )
+
+
 def files_digest(paths: Sequence[str | Path]) -> str:
     """sha256 over the bytes of the files, in order."""
     digest = hashlib.sha256()
@@ -184,7 +198,7 @@ def sample_digest(
     and segments every line (about 2 s for 29 FLORES sides), and every Snakemake invocation
     (every cluster job too) asks for the digest, so it is cached in `cache_dir` under the
     files' bytes and the settings."""
-    settings = json.dumps([n_sentences, seed, unit, variant, list(files)])
+    settings = json.dumps(["sample-digest-2", n_sentences, seed, unit, variant, list(files)])  # its format
     key = hashlib.sha256((settings + files_digest(list(files.values()))).encode()).hexdigest()
     cached = Path(cache_dir) / key
     if cached.is_file():

@@ -5,11 +5,8 @@ from ffnscope.joblog import log_to
 log_to(snakemake.log[0])
 
 from ffnscope.atomic import write_lines
-from ffnscope.testsets import sample_testset
+from ffnscope.testsets import sample_configured
 
-p = snakemake.params
-sample = sample_testset(
-    dict(zip(p.langs, snakemake.input)), p.n_sentences, p.seed, p.prefixes["unit"], p.prefixes["variant"]
-)
+sample = sample_configured(snakemake.input, snakemake.wildcards.testset, snakemake.config)
 write_lines(snakemake.output.sentences, sample.sentences[snakemake.wildcards.lang])
 write_lines(snakemake.output.lines, sample.line_numbers)

@@ -10,17 +10,11 @@ import logging
 from ffnscope.atomic import write_lines
 from ffnscope.sides_table import eligibility_frame
 from ffnscope.tables import write_tsv
-from ffnscope.testsets import sample_testset
+from ffnscope.testsets import sample_configured
 
-langs = snakemake.params.langs
-prefixes = snakemake.params.prefixes
-sample = sample_testset(
-    dict(zip(langs, snakemake.input)),
-    snakemake.params.n_sentences,
-    snakemake.params.seed,
-    prefixes["unit"],
-    prefixes["variant"],
-)
+config = snakemake.config
+prefixes = config["prefixes"]
+sample = sample_configured(snakemake.input, snakemake.wildcards.testset, config)
 write_lines(snakemake.params.lines, sample.line_numbers)
 write_tsv(eligibility_frame(sample), snakemake.params.eligibility)
 logging.info(
@@ -34,7 +28,7 @@ logging.info(
 logging.info(
     "sampled %d of the requested %d sentences (seed %d) from %s",
     len(sample.line_numbers),
-    snakemake.params.n_sentences,
-    snakemake.params.seed,
+    config["sampling"]["n_sentences"],
+    config["sampling"]["seed"],
     snakemake.input,
 )
