@@ -314,6 +314,15 @@ def test_causal_test_on_request(workflow_run, tiny_xglm_dir):
     ).stdout
     rerun = {m[1] for m in re.finditer(r"^(\w+)\s+\d+$", out, re.M)} - {"total"}
     assert rerun == {"heldout_testset", "causal_test", "causal_table", "plot_lape3", "causal"}
+    # with causal_test.in_summary the summary states the same findings; nothing is computed again
+    in_summary = workflow_run / "in_summary.yaml"
+    in_summary.write_text("causal_test: {in_summary: true}\n")
+    args = ("--configfile", str(workflow_run / "test.yaml"), str(in_summary))
+    out = run_snakemake(workflow_run, "-n", "--quiet", "rules", *args).stdout
+    assert {m[1] for m in re.finditer(r"^(\w+)\s+\d+$", out, re.M)} - {"total"} == {"summary", "all"}
+    run_snakemake(workflow_run, "--cores", "2", *args)
+    summary = (workflow_run / "results/summary.md").read_text()
+    assert all(line in summary for line in findings.splitlines() if line.startswith("- "))
 
 
 def test_report_has_every_figure_and_the_findings(workflow_run):
