@@ -314,3 +314,27 @@ def test_auto_device_and_dtype(monkeypatch):
         torch.bfloat16,
     )
     assert resolve_dtype("float16", torch.device("cuda")) == torch.float16
+
+
+def test_overflowing_activations_stop_the_snapshot_before_it_writes(tiny_xglm_dir, tmp_path):
+    """Activations beyond float16's range (as Gemma 3's in float16 compute): one error naming
+    the layer, the dataset, the first sentence's line and both dtypes; no shard written."""
+    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    with torch.no_grad():
+        loaded.adapter.decoder_layers(loaded.base)[1].fc2.weight.mul_(1e7)  # combinator of layer 1 only
+    attrs = {"testset": "wmt", "lang": "en"}
+    with pytest.raises(
+        ValueError,
+        match=r"^test set 'wmt', language 'en', layer 1: \d+ combinator rows hold values that are not finite "
+        r"\(first: line 7 of its file\), computed in float32 and stored as float16: the activations overflow",
+    ):
+        snapshot(
+            loaded,
+            ["The cat sleeps.", "A dog runs home."],
+            [0, 1],
+            {0: tmp_path / "layer00.h5", 1: tmp_path / "layer01.h5"},
+            SnapshotSettings(),
+            attrs,
+            line_numbers=[7, 9],
+        )
+    assert list(tmp_path.iterdir()) == []

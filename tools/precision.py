@@ -67,12 +67,13 @@ def demo_model(config: dict, cores: int) -> dict:
     return {"name": entry["name"], "path": str(path), "n_layers": entry["n_layers"], "layers": entry["layers"]}
 
 
-def run_tables(workdir: Path, config: dict, cores: int) -> float:
-    """The run's tables (no figures) in `workdir`; wall seconds."""
+def run_tables(workdir: Path, config: dict, cores: int) -> tuple[float, str | None]:
+    """The run's tables (no figures) in `workdir`: wall seconds, and the first job error's
+    message where the run failed."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "precision.yaml").write_text(yaml.safe_dump(config))
     started = time.perf_counter()
-    subprocess.run(
+    result = subprocess.run(
         [
             *SNAKEMAKE,
             "--directory",
@@ -86,10 +87,18 @@ def run_tables(workdir: Path, config: dict, cores: int) -> float:
             "--omit-from",
             *(f"plot_{key}" for key in FIGURES),
         ],
-        check=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if result.returncode == 0:
+        return seconds, None
+    errors = [
+        line
+        for log in sorted((workdir / "logs").rglob("*.log"))
+        for line in log.read_text().splitlines()
+        if line.startswith(("ValueError", "RuntimeError", "OSError"))
+    ]
+    return seconds, errors[0] if errors else f"exit status {result.returncode}"
 
 
 def load_tables(workdir: Path) -> dict[str, pd.DataFrame]:
@@ -134,7 +143,7 @@ def main(argv: list[str]) -> None:
     demo = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
     model = demo_model(demo, args.cores)
     data = (REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["data"]["local_dir"]).resolve()
-    runs, seconds = {}, {}
+    runs, seconds, failed = {}, {}, {}
     for dtype in args.dtypes:
         config = {
             "data": {"local_dir": str(data)},
@@ -143,17 +152,24 @@ def main(argv: list[str]) -> None:
             "snapshot": {"compute_dtype": dtype, "device": "cpu"},
         }
         workdir = args.work / dtype
-        wall = run_tables(workdir, config, args.cores)
+        wall, error = run_tables(workdir, config, args.cores)
+        if error is not None:
+            failed[dtype] = error
+            continue
         runs[dtype], seconds[dtype] = load_tables(workdir), (wall, snapshot_seconds(workdir))
     reference = args.work / "float32" / "results" / "snapshots"
     metric_rows, shard_rows = [], []
-    for dtype in args.dtypes[1:]:
+    if "float32" in failed:
+        sys.exit(f"the float32 reference run failed: {failed['float32']}")
+    for dtype in [d for d in args.dtypes[1:] if d not in failed]:
         metric_rows.append(compare_runs(runs["float32"], runs[dtype]).assign(dtype=dtype))
         for shard in sorted(reference.rglob("layer*.h5")):
             other = args.work / dtype / "results" / "snapshots" / shard.relative_to(reference)
             shard_rows.append(
                 {"dtype": dtype, "shard": str(shard.relative_to(reference)), **shard_differences(shard, other)}
             )
+    if not metric_rows:
+        sys.exit(f"no run to compare with float32: {failed}")
     metrics = pd.concat(metric_rows, ignore_index=True)
     shards = pd.DataFrame(shard_rows)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -176,6 +192,8 @@ def main(argv: list[str]) -> None:
         "## Metrics",
         "",
         markdown_table(metrics),
+        "",
+        *(f"- {dtype}: the run stopped: {error}" for dtype, error in failed.items()),
         "",
         "## Shard rows (medians over the shards)",
         "",

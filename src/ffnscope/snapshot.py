@@ -242,6 +242,32 @@ def _capture_batch(
         buffers[layer][name][rows] = values.numpy()
 
 
+def check_finite(
+    buffers: dict[int, dict[str, np.ndarray]],
+    sentence_index: np.ndarray,
+    attrs: dict,
+    loaded: LoadedModel,
+    storage_dtype: str,
+    line_numbers: list[int] | None = None,
+) -> None:
+    """One error, before anything is written, where a captured value is not finite: the
+    model's activations overflow the compute or the storage dtype (Gemma 3 computed in
+    float16 does), and every metric of such rows would be NaN."""
+    for layer, datasets in buffers.items():
+        for name, values in datasets.items():
+            bad = ~np.isfinite(values).all(axis=1)
+            if bad.any():
+                first = int(sentence_index[np.argmax(bad)])
+                where = f"line {line_numbers[first]} of its file" if line_numbers else f"sentence {first + 1}"
+                raise ValueError(
+                    f"test set {attrs['testset']!r}, language {attrs['lang']!r}, layer {layer}: {int(bad.sum())} "
+                    f"{name} rows hold values that are not finite (first: {where}), computed in "
+                    f"{str(loaded.dtype).removeprefix('torch.')} and stored as {storage_dtype}: the activations "
+                    "overflow; set snapshot.compute_dtype to bfloat16 or float32 (and snapshot.storage_dtype to "
+                    "float32 if they exceed float16's range)"
+                )
+
+
 def _window_buffers(layers: list[int], n_rows: int, dims: dict[str, int], dtype) -> dict:
     return {layer: {name: np.empty((n_rows, dim), dtype=dtype) for name, dim in dims.items()} for layer in layers}
 
@@ -310,6 +336,7 @@ def snapshot(
                 _capture_batch(loaded, sents, dest, layers, buffers, storage)
                 bar.update(len(batch))
             sentence_index = np.repeat(np.arange(window.start, window.stop), counts[window.start : window.stop])
+            check_finite(buffers, sentence_index, attrs, loaded, settings.storage_dtype, line_numbers)
             token_position = np.array([p for i in window for p in encoded[i].positions], dtype=np.int32)
             if pending is not None:
                 pending.result()
