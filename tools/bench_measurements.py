@@ -374,7 +374,39 @@ def argsort_floor(sizes: list[int]) -> float:
     return total
 
 
-TASKS = {"extract": extract, "storage": storage, "metric": metric_job}
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype, m: int, k: int, n: int, repeats: int) -> float:
+    """GFLOP/s of plain (m x k) @ (k x n) products on `device` in `dtype`, after warm-ups: the
+    machine's own rate at a layer's shape, what an extraction's rate is a share of."""
+    a = torch.randn(m, k, device=device, dtype=dtype)
+    b = torch.randn(k, n, device=device, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    synchronize(device)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    synchronize(device)
+    return 2 * m * k * n * repeats / (time.perf_counter() - started) / 1e9
+
+
+def matmul(spec: dict) -> dict:
+    """The matmul rate of an FFN's shape (tokens x d_model @ d_model x ffn_dim) in each dtype."""
+    torch.set_num_threads(spec["threads"])
+    device = torch.device(spec.get("device", "cpu"))
+    return {
+        dtype: matmul_rate(
+            device, getattr(torch, dtype), spec["tokens"], spec["d_model"], spec["ffn_dim"], spec["repeats"]
+        )
+        for dtype in spec["dtypes"]
+    }
+
+
+TASKS = {"extract": extract, "storage": storage, "metric": metric_job, "matmul": matmul}
 
 
 def main(argv: list[str]) -> None:

@@ -26,8 +26,9 @@ import pandas as pd
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
+sys.path[:0] = [str(REPO / "src"), str(REPO / "tests"), str(REPO / "tools")]
 
+from bench_measurements import matmul_rate, synchronize  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
 from ffnscope.models import load_model  # noqa: E402
 from ffnscope.shards import ShardSet  # noqa: E402
@@ -49,26 +50,6 @@ GEMMA_270M = {
     "max_position_embeddings": 32768,
 }
 XGLM_7_5B = {"ffn_dim": 16384, "d_model": 4096}
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def matmul_rate(device: torch.device, dtype: torch.dtype, tf32: bool, m: int, k: int, n: int, repeats: int) -> float:
-    """GFLOP/s of (m x k) @ (k x n) on `device`, after warm-ups."""
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    a = torch.randn(m, k, device=device, dtype=dtype)
-    b = torch.randn(k, n, device=device, dtype=dtype)
-    for _ in range(3):
-        a @ b
-    synchronize(device)
-    started = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    synchronize(device)
-    return 2 * m * k * n * repeats / (time.perf_counter() - started) / 1e9
 
 
 def sentences(n: int) -> list[str]:
@@ -155,12 +136,13 @@ def main(argv: list[str]) -> None:
     for dtype, tf32 in ((torch.float32, False), (torch.float32, True), (torch.bfloat16, False)):
         if tf32 and device.type != "cuda":
             continue
+        torch.backends.cuda.matmul.allow_tf32 = tf32
         for shape in ((m, k, n), (m, XGLM_7_5B["d_model"], XGLM_7_5B["ffn_dim"])):
             rows.append(
                 {
                     "measure": f"matmul {shape[0]}x{shape[1]}x{shape[2]}",
                     "dtype": str(dtype).removeprefix("torch.") + (" (TF32)" if tf32 else ""),
-                    "gflop_s": matmul_rate(device, dtype, tf32, *shape, repeats),
+                    "gflop_s": matmul_rate(device, dtype, *shape, repeats),
                 }
             )
     torch.backends.cuda.matmul.allow_tf32 = False  # the snapshot computes in true float32
