@@ -112,6 +112,12 @@ _MODEL_ENTRIES = by_name("models")
 MODELS = {name: _model_spec(m, _MODEL_ENTRIES) for name, m in _MODEL_ENTRIES.items()}
 
 
+def sources_of_testset(wildcards):
+    """Input of the jobs that prepare test set `wildcards.testset`: its files, every side, as
+    ancient (their times do not matter; what they give is the jobs' params digest)."""
+    return [ancient(testset_source(wildcards.testset, lang)) for lang in TESTSETS[wildcards.testset]["langs"]]
+
+
 def local_sources(testset):
     """A test set's local files by language, or None for sacrebleu downloads (which the
     workflow writes itself) and for files not there (left to the job's missing-input error)."""

@@ -39,7 +39,7 @@ rule prepare_testset:
     how many each side's short lines left out (the sides' sentences: prepare_side)."""
     input:
         # ancient: the files' times do not matter, what they give does (params.sample_sha256)
-        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+        sources_of_testset,
     output:
         directory(testset_dir("{testset}")),
     log:
@@ -65,7 +65,7 @@ rule prepare_side:
     file, as the sample is, but written per side and re-run only when what it writes changes
     (params.side_sha256): an edit of one side's file re-runs that side's snapshot only."""
     input:
-        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+        sources_of_testset,
     output:
         sentences=sentences_path("{testset}", "{lang}"),
         lines=side_line_numbers_path("{testset}", "{lang}"),
@@ -84,7 +84,7 @@ rule prepare_side:
 rule heldout_testset:
     """Draw held-out sentences (eligible lines outside the sample) for the causal test."""
     input:
-        lambda w: [ancient(testset_source(w.testset, lang)) for lang in TESTSETS[w.testset]["langs"]],
+        sources_of_testset,
     output:
         directory(heldout_dir("{testset}")),
     log:
