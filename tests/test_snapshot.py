@@ -3,6 +3,8 @@ output `detector_pre`) equal the last-position FFN activations of separate per-p
 forward passes, for the tiny XGLM and for Gemma 3 270M, in float32."""
 
 import itertools
+from pathlib import Path
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 import torch
 
 from ffnscope.metrics import shard_statistics
-from ffnscope.models import load_model, resolve_device, resolve_dtype
+from ffnscope.models import load_model, native_bfloat16, parameter_count, resolve_device, resolve_dtype
 from ffnscope.neurons import shard_source
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import (
@@ -178,6 +180,14 @@ def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tm
     check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn, tmp_path, token_budget=200)
 
 
+@pytest.mark.parametrize("model_type", ["llama", "gemma3_text"])
+def test_tiny_gated_single_pass_equals_per_prefix_passes(model_type, wmt_sentences, tmp_path):
+    """Packed passes (`ffnscope.packing`) against unbatched prefix passes; the tiny Gemma's
+    sliding window (8 tokens) is shorter than the sentences."""
+    model_dir = build_tiny_gated(tmp_path / model_type, model_type)
+    check_single_pass(model_dir, wmt_sentences, [0, 3], gated_ffn, tmp_path, token_budget=300)
+
+
 def test_sentence_without_prefix_names_test_set_language_and_sentence(tiny_xglm_dir, tmp_path):
     # the tiny tokenizer has no Chinese: "▁" and one <unk> for the whole sentence, one prefix,
     # none once the authors' variant drops the full sentence
@@ -301,19 +311,60 @@ def test_pre_activation_is_optional(tiny_xglm_dir, wmt_sentences, tmp_path):
                 np.testing.assert_allclose(f["detector"][...], gelu(pre).numpy(), rtol=1e-6, atol=1e-7)
 
 
-def test_auto_device_and_dtype(monkeypatch):
-    """auto = CUDA + bfloat16 when a GPU is visible, CPU + float32 otherwise."""
+def test_auto_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (
-        torch.device("cpu"),
-        torch.float32,
-    )
+    assert resolve_device("auto") == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert (resolve_device("auto"), resolve_dtype("auto", resolve_device("auto"))) == (
-        torch.device("cuda"),
-        torch.bfloat16,
+    assert resolve_device("auto") == torch.device("cuda")
+
+
+@pytest.mark.parametrize(
+    "amx, avx512_bf16, want",
+    [(True, True, torch.bfloat16), (False, True, torch.bfloat16), (False, False, torch.float32)],
+)
+def test_auto_dtype_on_the_cpu_is_bfloat16_where_it_is_native(monkeypatch, amx, avx512_bf16, want):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    dtype, why = resolve_dtype("auto", torch.device("cpu"), 0)
+    assert dtype == want
+    assert ("AMX" if amx else "AVX512_BF16" if avx512_bf16 else "no native bfloat16") in why
+
+
+def test_native_bfloat16_is_what_the_cpu_flags_say():
+    """The detection agrees with the kernel's CPU flags (x86 Linux)."""
+    flags = next(
+        (
+            line.split(":")[1].split()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        ),
+        None,
     )
-    assert resolve_dtype("float16", torch.device("cuda")) == torch.float16
+    if flags is None:
+        pytest.skip("no x86 CPU flags in /proc/cpuinfo")
+    want = "AMX" if "amx_tile" in flags else "AVX512_BF16" if "avx512_bf16" in flags else None
+    assert native_bfloat16() == want
+
+
+@pytest.mark.parametrize(
+    "n_params, bf16, want",
+    [
+        (270_000_000, True, torch.float32),
+        (30_000_000_000, True, torch.bfloat16),
+        (30_000_000_000, False, torch.float16),
+    ],
+)
+def test_auto_dtype_on_a_gpu_is_float32_while_its_weights_fit_half_the_memory(monkeypatch, n_params, bf16, want):
+    # an 80 GiB GPU: 270M float32 weights (1 GiB) fit; 30B (112 GiB) do not
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=80 * 2**30))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+    assert resolve_dtype("auto", torch.device("cuda"), n_params)[0] == want
+    assert resolve_dtype("float16", torch.device("cuda"), n_params)[0] == torch.float16
+
+
+def test_parameter_count_reads_no_weights(tiny_xglm_dir):
+    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    assert parameter_count(str(tiny_xglm_dir)) == sum(p.numel() for p in loaded.model.parameters())
 
 
 def test_overflowing_activations_stop_the_snapshot_before_it_writes(tiny_xglm_dir, tmp_path):

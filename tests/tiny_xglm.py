@@ -185,6 +185,23 @@ def build_tiny_gated(out_dir: str | Path, model_type: str, *, seed: int = 0, sha
     return _save_random(Path(out_dir), getattr(transformers, model_class), config, tokenizer, seed)
 
 
+def build_tiny_gpt2(out_dir: str | Path, *, seed: int = 0) -> Path:
+    """A tiny random GPT-2 (learned absolute positions, `Conv1D` FFN), saved like `build_tiny_xglm`."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = xglm_tokenizer_from_spm(train_sentencepiece([line.strip() for line in DEFAULT_CORPUS if line.strip()]))
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=TINY_XGLM_CONFIG["max_position_embeddings"],
+        n_embd=TINY_XGLM_CONFIG["d_model"],
+        n_layer=TINY_XGLM_CONFIG["num_layers"],
+        n_head=TINY_XGLM_CONFIG["attention_heads"],
+        n_inner=TINY_XGLM_CONFIG["ffn_dim"],
+        **{key: TINY_XGLM_CONFIG[key] for key in ("pad_token_id", "bos_token_id", "eos_token_id")},
+    )
+    return _save_random(Path(out_dir), GPT2LMHeadModel, config, tokenizer, seed)
+
+
 def _save_random(out_dir: Path, model_class, config, tokenizer, seed: int) -> Path:
     """A model of `model_class` with seeded random weights and its tokenizer, written atomically."""
     import torch

@@ -9,6 +9,8 @@ combinator at every word prefix, every layer, float16 in memory):
   per_prefix        the paper's method: one forward pass of the full LM per prefix
   snapshot          `ffnscope.snapshot.snapshot` as the workflow runs it (shards written)
   snapshot_pre      the same with `store_pre_activation` (what `authors_code` needs)
+  snapshot_padded   the same in right-padded batches (`packing` off: the packing lever)
+  snapshot_bfloat16 the same computed in bfloat16 (share of the bfloat16 matmul rate)
   transformer_lens  TransformerLens' TransformerBridge, `run_with_cache` per sentence
   bare_forward      no hooks, no LM head: the decoder stack over naive right-padded batches
 """
@@ -30,7 +32,15 @@ from ffnscope.prefixes import EncodedSentence
 from ffnscope.shards import SUBLAYERS, ShardSet, iter_chunks, read_dataset
 from ffnscope.snapshot import SnapshotSettings, encode_all, ffn_dims, right_padded, shard_attributes, snapshot
 
-WAYS = ("per_prefix", "snapshot", "snapshot_pre", "transformer_lens", "bare_forward")
+WAYS = (
+    "per_prefix",
+    "snapshot",
+    "snapshot_pre",
+    "snapshot_padded",
+    "snapshot_bfloat16",
+    "transformer_lens",
+    "bare_forward",
+)
 NAIVE_BATCH = 16  # sentences per batch of the bare forward pass, in corpus order
 
 
@@ -137,7 +147,9 @@ def extract(spec: dict) -> dict:
     way = spec["way"]
     if way not in WAYS:
         raise ValueError(f"unknown way {way!r}; valid: {', '.join(WAYS)}")
-    settings = SnapshotSettings(store_pre_activation=way == "snapshot_pre", **spec.get("settings", {}))
+    settings = SnapshotSettings(
+        store_pre_activation=way == "snapshot_pre", packing=way != "snapshot_padded", **spec.get("settings", {})
+    )
     encoded = encode_all(loaded.tokenizer, spec["sentences"], settings)
     n_rows = sum(len(e.positions) for e in encoded)
     bridge = boot_transformer_lens(loaded, spec["model_dir"]) if way == "transformer_lens" else None

@@ -111,6 +111,7 @@ def extraction(
                 "task": "extract",
                 "way": way,
                 "model_dir": model_dir,
+                "dtype": "bfloat16" if way == "snapshot_bfloat16" else "float32",  # equal precision elsewhere
                 "sentences": sentences,
                 "out_dir": str(out),
                 "threads": threads,

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """What the snapshots' compute precision does to the paper's metrics, measured: the demo's
 tables (method paper) once per `snapshot.compute_dtype`, each against float32 beside the
-float32 run's bootstrap intervals (ffnscope.precision), the shards' rows against float32's,
-and the snapshot jobs' time. Writes results/bench/precision.tsv, precision_shards.tsv and
-precision.md.
+float32 run's bootstrap intervals (ffnscope.precision), and the shards' rows against
+float32's. Writes results/bench/precision.tsv, precision_shards.tsv and precision.md. The
+speed of each dtype is the extraction benchmark's (tools/benchmark.py: `snapshot` and
+`snapshot_bfloat16`, measured in one process each, not workflow jobs sharing the cores).
 
     .venv/bin/python tools/precision.py                        # float32, bfloat16, float16; ~15 min on 2 cores
     .venv/bin/python tools/precision.py --dtypes float32 bfloat16
@@ -67,12 +68,11 @@ def demo_model(config: dict, cores: int) -> dict:
     return {"name": entry["name"], "path": str(path), "n_layers": entry["n_layers"], "layers": entry["layers"]}
 
 
-def run_tables(workdir: Path, config: dict, cores: int) -> tuple[float, str | None]:
-    """The run's tables (no figures) in `workdir`: wall seconds, and the first job error's
-    message where the run failed."""
+def run_tables(workdir: Path, config: dict, cores: int) -> str | None:
+    """The run's tables (no figures) in `workdir`; the first job error's message where the
+    run failed."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "precision.yaml").write_text(yaml.safe_dump(config))
-    started = time.perf_counter()
     result = subprocess.run(
         [
             *SNAKEMAKE,
@@ -89,16 +89,15 @@ def run_tables(workdir: Path, config: dict, cores: int) -> tuple[float, str | No
         ],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    seconds = time.perf_counter() - started
     if result.returncode == 0:
-        return seconds, None
+        return None
     errors = [
         line
         for log in sorted((workdir / "logs").rglob("*.log"))
         for line in log.read_text().splitlines()
         if line.startswith(("ValueError", "RuntimeError", "OSError"))
     ]
-    return seconds, errors[0] if errors else f"exit status {result.returncode}"
+    return errors[0] if errors else f"exit status {result.returncode}"
 
 
 def load_tables(workdir: Path) -> dict[str, pd.DataFrame]:
@@ -108,13 +107,6 @@ def load_tables(workdir: Path) -> dict[str, pd.DataFrame]:
         if files:
             tables[name] = pd.concat([read_tsv(p) for p in files], ignore_index=True)
     return tables
-
-
-def snapshot_seconds(workdir: Path) -> float:
-    """The snapshot jobs' summed wall time (their benchmark files)."""
-    return float(
-        sum(pd.read_csv(p, sep="\t")["s"].iloc[0] for p in (workdir / "benchmarks" / "snapshot").rglob("*.tsv"))
-    )
 
 
 def shard_differences(reference: Path, other: Path) -> dict:
@@ -143,7 +135,7 @@ def main(argv: list[str]) -> None:
     demo = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
     model = demo_model(demo, args.cores)
     data = (REPO / yaml.safe_load((REPO / "config" / "config.yaml").read_text())["data"]["local_dir"]).resolve()
-    runs, seconds, failed = {}, {}, {}
+    runs, failed = {}, {}
     for dtype in args.dtypes:
         config = {
             "data": {"local_dir": str(data)},
@@ -152,11 +144,11 @@ def main(argv: list[str]) -> None:
             "snapshot": {"compute_dtype": dtype, "device": "cpu"},
         }
         workdir = args.work / dtype
-        wall, error = run_tables(workdir, config, args.cores)
+        error = run_tables(workdir, config, args.cores)
         if error is not None:
             failed[dtype] = error
             continue
-        runs[dtype], seconds[dtype] = load_tables(workdir), (wall, snapshot_seconds(workdir))
+        runs[dtype] = load_tables(workdir)
     reference = args.work / "float32" / "results" / "snapshots"
     metric_rows, shard_rows = [], []
     if "float32" in failed:
@@ -175,12 +167,6 @@ def main(argv: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     metrics.to_csv(OUT / "precision.tsv", sep="\t", index=False)
     shards.to_csv(OUT / "precision_shards.tsv", sep="\t", index=False)
-    timing = pd.DataFrame(
-        [
-            {"dtype": d, "run_s": w, "snapshot_jobs_s": s, "snapshot_vs_float32": seconds["float32"][1] / s}
-            for d, (w, s) in seconds.items()
-        ]
-    )
     per_dtype = shards.drop(columns="shard").groupby("dtype").median().reset_index()
     text = [
         "# Compute precision of the snapshots: effect on the paper's metrics",
@@ -198,10 +184,6 @@ def main(argv: list[str]) -> None:
         "## Shard rows (medians over the shards)",
         "",
         markdown_table(per_dtype),
-        "",
-        "## Time",
-        "",
-        markdown_table(timing),
         "",
     ]
     write_text(OUT / "precision.md", "\n".join(text))

@@ -189,12 +189,14 @@ TABLES: dict[str, Table] = {
                 "n_merged_words",
                 "n_short_lines",
                 "n_ineligible_lines",
+                "compute_dtype",
             ),
             ("model", "testset", "lang"),
             "model",
             "per side: words (prefixes.unit) per sentence, tokens per word, prefixes, words merged into "
             "the previous word's prefix (a token spanning both), source lines with too few words for a "
-            "prefix on this side (short) and on some side (ineligible: never sampled)",
+            "prefix on this side (short) and on some side (ineligible: never sampled), and the dtype its "
+            "activations were computed in (snapshot.compute_dtype)",
         ),
         Table(
             "rsa",

@@ -1,5 +1,6 @@
 """The sides table: per side of a model's run, how its sentences split into words, tokens and
-prefixes, and how many source lines sampling left out for want of a prefix.
+prefixes, how many source lines sampling left out for want of a prefix, and the dtype its
+activations were computed in (`compute_dtype: auto` depends on the node's hardware).
 
 Light: it reads the counts the snapshot stores as shard attributes
 (`snapshot.prefix_counts`) and the eligibility counts of test-set sampling, never the
@@ -48,6 +49,7 @@ def side_row(attrs: Mapping, eligibility: pd.DataFrame) -> dict:
         "n_merged_words": int(attrs["n_merged_words"]),
         "n_short_lines": int(short["n_short_lines"]),
         "n_ineligible_lines": int(short["n_ineligible_lines"]),
+        "compute_dtype": attrs["compute_dtype"],
     }
 
 

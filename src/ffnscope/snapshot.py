@@ -1,13 +1,15 @@
 """Capturing detector and combinator activations at every prefix, one forward pass per sentence.
 
-Sentences are processed in windows of consecutive sentences (bounded memory); inside a
-window they are sorted by length and cut into the length buckets that cost the least
-compute (padded tokens plus a fixed cost per batch) under a token budget, so long
-sentences never blow up a batch. Batches are right-padded: causal attention keeps the
-real tokens' activations independent of the padding, and absolute positions (XGLM) stay
-correct. Only the decoder stack runs: no LM head, and the pass stops after the last layer
-analysed. Captured rows leave the device at once, in the storage dtype, and a writer thread
-stores one window while the next one is computed.
+Sentences are processed in windows of consecutive sentences (bounded memory), sorted by
+length inside a window. Families whose attention goes through transformers' attention
+interface run packs of sentences laid end to end without padding (`ffnscope.packing`);
+others run right-padded batches cut into the length buckets that cost the least compute
+(padded tokens plus a fixed cost per batch) under a token budget, so long sentences never
+blow up a batch: causal attention keeps the real tokens' activations independent of the
+padding, and absolute positions (XGLM) stay correct. Only the decoder stack runs: no LM
+head, and the pass stops after the last layer analysed. Captured rows leave the device at
+once, in the storage dtype, and a writer thread stores one window while the next one is
+computed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import json
 import platform
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -24,7 +27,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, packing
 from .models import LoadedModel
 from .prefixes import EncodedSentence, encode_sentence
 from .shards import PRE_ACTIVATION, SUBLAYERS, ShardSet
@@ -44,6 +47,7 @@ class SnapshotSettings:
     batch_cost: int = 48  # a forward batch's fixed cost in tokens (config snapshot.batch_cost, docs/performance.md)
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
+    packing: bool = True  # sentences end to end without padding where the family allows (ffnscope.packing)
 
 
 def config_hash(settings: dict) -> str:
@@ -176,11 +180,10 @@ def _hooks(decoder_layers, adapter, layer: int, capture, with_pre: bool) -> list
     return handles
 
 
-def _run_until(
-    loaded: LoadedModel, ids: torch.Tensor, mask: torch.Tensor | None, layers: list[int], capture, with_pre: bool
-) -> None:
-    """One pass of the decoder stack (no LM head) that `capture`s the hooked tensors and
-    stops right after W2 of the last layer in `layers`."""
+def _run_until(loaded: LoadedModel, inputs: dict, layers: list[int], capture, with_pre: bool) -> None:
+    """One pass of the decoder stack (no LM head) over `inputs` (its keyword arguments, on the
+    model's device) that `capture`s the hooked tensors and stops right after W2 of the last
+    layer in `layers`."""
     decoder_layers = loaded.adapter.decoder_layers(loaded.base)
     last = max(layers)
 
@@ -191,11 +194,7 @@ def _run_until(
 
     handles = [h for layer in layers for h in _hooks(decoder_layers, loaded.adapter, layer, capture_and_stop, with_pre)]
     try:
-        loaded.base(
-            input_ids=ids.to(loaded.device),
-            attention_mask=None if mask is None else mask.to(loaded.device),
-            use_cache=False,
-        )
+        loaded.base(**inputs, use_cache=False)
     except _StopForward:
         pass
     finally:
@@ -221,12 +220,24 @@ def _capture_batch(
     layers: list[int],
     buffers: dict[int, dict[str, np.ndarray]],
     storage: torch.dtype,
+    packed: bool,
+    token_budget: int,
+    batch_cost: int,
 ) -> None:
     """One forward pass over a right-padded batch; hooks copy the prefix rows of every
     analysed layer into `buffers` at row indices `dest[i]` of sentence i."""
-    ids, mask = right_padded(loaded, [s.input_ids for s in sents])
-    b_idx = torch.tensor([b for b, s in enumerate(sents) for _ in s.positions], device=loaded.device)
-    p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
+    seqs = [s.input_ids for s in sents]
+    if packed:
+        groups = batches([len(s) for s in seqs], token_budget, batch_cost)
+        inputs = packing.inputs(loaded, seqs, groups)
+        starts = np.cumsum([0] + [len(s) for s in seqs[:-1]])
+        b_idx = torch.zeros(sum(len(s.positions) for s in sents), dtype=torch.long, device=loaded.device)
+        p_idx = torch.tensor([start + p for start, s in zip(starts, sents) for p in s.positions], device=loaded.device)
+    else:
+        ids, mask = right_padded(loaded, seqs)
+        inputs = {"input_ids": ids.to(loaded.device), "attention_mask": mask.to(loaded.device)}
+        b_idx = torch.tensor([b for b, s in enumerate(sents) for _ in s.positions], device=loaded.device)
+        p_idx = torch.tensor([p for s in sents for p in s.positions], device=loaded.device)
     rows = np.concatenate(dest)
 
     staged = []
@@ -235,7 +246,7 @@ def _capture_batch(
         # gather + cast on the device, copy to (pinned) host memory without waiting for it
         staged.append((layer, name, tensor[b_idx, p_idx].to(storage).to("cpu", non_blocking=True)))
 
-    _run_until(loaded, ids, mask, layers, capture, with_pre=PRE_ACTIVATION in buffers[layers[0]])
+    _run_until(loaded, inputs, layers, capture, with_pre=PRE_ACTIVATION in buffers[layers[0]])
     if loaded.device.type == "cuda":
         torch.cuda.synchronize(loaded.device)  # one wait per batch for all its copies
     for layer, name, values in staged:
@@ -276,9 +287,13 @@ def ffn_dims(loaded: LoadedModel) -> dict[str, int]:
     """Width of every captured vector (detector, combinator, detector_pre), from a probe pass
     of one token through layer 0."""
     seen = {}
-    ids = torch.tensor([[loaded.tokenizer.pad_token_id or 0]])
+    ids = torch.tensor([[loaded.tokenizer.pad_token_id or 0]], device=loaded.device)
     _run_until(
-        loaded, ids, None, [0], lambda layer, name, tensor: seen.setdefault(name, tensor.shape[-1]), with_pre=True
+        loaded,
+        {"input_ids": ids},
+        [0],
+        lambda layer, name, tensor: seen.setdefault(name, tensor.shape[-1]),
+        with_pre=True,
     )
     return seen
 
@@ -315,8 +330,10 @@ def snapshot(
         }
         for layer in layers
     }
+    packed = settings.packing and packing.supports_packing(loaded)
     bar = tqdm(total=len(sentences), unit="sent", file=progress, disable=progress is None, mininterval=5)
     with (
+        packing.packed_attention_of(loaded) if packed else nullcontext(),
         ShardSet(
             out_paths, n_rows, settings.storage_dtype, settings.compression, per_layer, list(dims.values())
         ) as shards,
@@ -326,14 +343,19 @@ def snapshot(
         for window in windows(counts, max_rows):
             start, stop = int(offsets[window.start]), int(offsets[window.stop])
             buffers = _window_buffers(layers, stop - start, dims, np.dtype(settings.storage_dtype))
-            for batch in batches(
-                [len(encoded[i].input_ids) for i in window], settings.token_budget, settings.batch_cost
+            lengths = [len(encoded[i].input_ids) for i in window]
+            for batch in (
+                packing.packs(lengths, settings.token_budget)
+                if packed
+                else batches(lengths, settings.token_budget, settings.batch_cost)
             ):
                 sents = [encoded[window.start + i] for i in batch]
                 dest = [
                     np.arange(offsets[window.start + i] - start, offsets[window.start + i + 1] - start) for i in batch
                 ]
-                _capture_batch(loaded, sents, dest, layers, buffers, storage)
+                _capture_batch(
+                    loaded, sents, dest, layers, buffers, storage, packed, settings.token_budget, settings.batch_cost
+                )
                 bar.update(len(batch))
             sentence_index = np.repeat(np.arange(window.start, window.stop), counts[window.start : window.stop])
             check_finite(buffers, sentence_index, attrs, loaded, settings.storage_dtype, line_numbers)
@@ -384,6 +406,8 @@ def shard_attributes(
         "storage_dtype": settings.storage_dtype,
         "compression": settings.compression,
         "compute_dtype": compute_dtype,
+        "compute_dtype_reason": loaded.dtype_reason,
+        "batching": "packed" if settings.packing and packing.supports_packing(loaded) else "right-padded",
         "device": device,
         "device_name": device_name,
         "torch_version": str(torch.__version__),

@@ -68,12 +68,14 @@ except OSError:
     logging.shutdown()
     os._exit(1)
 logging.info(
-    "%d sentences, %d prefixes, %d layers on %s (%s, %s) in %.1f s",
+    "%d sentences, %d prefixes, %d layers on %s (%s, %s: %s; %s batches) in %.1f s",
     len(sentences),
     n,
     len(p.layers),
     attrs["device"],
     attrs["device_name"],
     attrs["compute_dtype"],
+    attrs["compute_dtype_reason"],
+    attrs["batching"],
     time.perf_counter() - started,
 )

@@ -1,0 +1,144 @@
+"""Packed forward passes: a batch's sentences laid end to end in one row, without padding.
+
+Right-padded batches run every linear layer on their padding too (14 % more tokens on a
+32-sentence benchmark sample, 2 % on a 1,000-sentence side, `docs/performance.md`). A pack
+runs the linear layers, norms and activations on the real tokens only; position ids restart
+at every sentence, and attention, the one step that must keep sentences apart, regroups the
+packed queries, keys and values into a right-padded [sentence, head, position, dim] batch for
+one causal SDPA call (right padding needs no mask under causal attention) and scatters the
+result back. It needs transformers' attention interface (`_supports_attention_backend`:
+Gemma, Llama, Qwen, Mistral, GPT-2, GPT-NeoX, ...); other families (XGLM, BLOOM) run padded.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers import AttentionInterface
+from transformers.masking_utils import AttentionMaskInterface
+
+from .models import LoadedModel
+
+IMPLEMENTATION = "ffnscope_packed"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Where each sentence's tokens lie in the packed row, for attention's regrouping into
+    groups of sentences of similar length: `gathers[g][s, j]` is the packed index of token j
+    of group g's sentence s (its last token where j runs past the sentence), `scatter[t]` the
+    index of packed token t in the groups' flattened [sentence, position] grids, one after
+    the other."""
+
+    gathers: tuple[torch.Tensor, ...]  # per group [n_sentences, longest] long
+    scatter: torch.Tensor  # [n_tokens] long
+
+
+def layout(lengths: list[int], groups: list[list[int]], device: torch.device) -> tuple[Pack, torch.Tensor]:
+    """The Pack of sentences of `lengths` laid end to end, with attention run per group of
+    sentence indices `groups`, and the sentences' position ids [1, n_tokens]."""
+    lens = torch.tensor(lengths)
+    starts = lens.cumsum(0) - lens
+    gathers, grid_index, offset = [], torch.empty(sum(lengths), dtype=torch.long), 0
+    for group in groups:
+        g_lens, g_starts = lens[group], starts[group]
+        j = torch.arange(int(g_lens.max()))
+        gathers.append(g_starts[:, None] + torch.minimum(j[None, :], g_lens[:, None] - 1))
+        real = j[None, :] < g_lens[:, None]
+        grid = offset + torch.arange(real.numel()).view(real.shape)
+        grid_index[gathers[-1][real]] = grid[real]
+        offset += real.numel()
+    positions = torch.cat([torch.arange(n) for n in lengths])[None]
+    return Pack(tuple(g.to(device) for g in gathers), grid_index.to(device)), positions.to(device)
+
+
+def packed_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    sliding_window: int | None = None,
+    ffnscope_pack: Pack | None = None,
+    **kwargs,
+) -> tuple[torch.Tensor, None]:
+    """Causal attention within each sentence of a pack; query [1, heads, n_tokens, dim], key and
+    value [1, kv_heads, n_tokens, dim] (grouped-query heads are shared by SDPA). Returns
+    [1, n_tokens, heads, dim], as transformers' attention functions do."""
+    if ffnscope_pack is None or kwargs.get("softcap") is not None:
+        raise ValueError(f"attention {IMPLEMENTATION!r} runs packed passes only (ffnscope.packing.inputs)")
+    outs = []
+    for gather in ffnscope_pack.gathers:
+        n, longest = gather.shape
+
+        mask = None
+        if sliding_window is not None and longest > sliding_window:
+            i = torch.arange(longest, device=query.device)
+            mask = (i[:, None] >= i[None, :]) & (i[:, None] - i[None, :] < sliding_window)
+        # [1, heads, n_tokens, dim] -> [n, heads, longest, dim]
+        q, k, v = (t[0][:, gather].transpose(0, 1) for t in (query, key, value))
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            is_causal=mask is None,
+            scale=scaling,
+            enable_gqa=key.shape[1] != query.shape[1],
+        )
+        outs.append(out.transpose(1, 2).reshape(n * longest, *out.shape[1:2], out.shape[-1]))
+    return torch.cat(outs)[ffnscope_pack.scatter][None], None
+
+
+AttentionInterface.register(IMPLEMENTATION, packed_attention)
+AttentionMaskInterface.register(IMPLEMENTATION, lambda *args, **kwargs: None)  # attention separates sentences
+
+
+def supports_packing(loaded: LoadedModel) -> bool:
+    """Whether the model's attention layers call transformers' attention interface, which
+    can be switched, without logit soft-capping (Gemma 2), which SDPA cannot compute."""
+    model = loaded.model
+    return (
+        getattr(model, "_supports_attention_backend", False)
+        and model._can_set_attn_implementation()
+        and getattr(model.config, "attn_logit_softcapping", None) is None
+    )
+
+
+@contextmanager
+def packed_attention_of(loaded: LoadedModel):
+    """The model's attention switched to `packed_attention` for the duration."""
+    before = loaded.model.config._attn_implementation
+    loaded.model.set_attn_implementation(IMPLEMENTATION)
+    try:
+        yield
+    finally:
+        loaded.model.set_attn_implementation(before)
+
+
+def inputs(loaded: LoadedModel, seqs: list[list[int]], groups: list[list[int]]) -> dict:
+    """Keyword arguments of the decoder stack for `seqs` packed in one row, attention run per
+    group of `groups`, on the model's device; run them inside `packed_attention_of`."""
+    pack, positions = layout([len(s) for s in seqs], groups, loaded.device)
+    ids = torch.tensor([[t for s in seqs for t in s]], device=loaded.device)
+    # an all-ones mask: padding cannot occur, and transformers warns where a pad id meets no mask
+    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "position_ids": positions, "ffnscope_pack": pack}
+
+
+def packs(lengths: list[int], token_budget: int) -> list[list[int]]:
+    """Indices in packs of at most `token_budget` tokens (a longer sentence packs alone),
+    longest first: sorted by length, so that attention's regrouping pads little, and filled
+    in that order, as a pack costs its tokens whatever their lengths."""
+    out, total = [], token_budget
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if total + lengths[i] > token_budget:
+            out.append([])
+            total = 0
+        out[-1].append(i)
+        total += lengths[i]
+    return out

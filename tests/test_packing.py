@@ -1,0 +1,58 @@
+"""Packed forward passes (`ffnscope.packing`): the layout by hand, and packed rows equal to
+padded rows for every family that packs, on real sentences longer than Gemma's window."""
+
+import numpy as np
+import pytest
+import torch
+
+from ffnscope.models import load_model
+from ffnscope.packing import layout, packs, supports_packing
+from ffnscope.shards import read_dataset
+from ffnscope.snapshot import SnapshotSettings, snapshot
+from tiny_xglm import build_tiny_gated, build_tiny_gpt2
+
+
+def test_layout_by_hand():
+    # sentences of 3, 1 and 2 tokens: packed tokens a0 a1 a2 b0 c0 c1; attention groups {a} and {b, c}
+    pack, positions = layout([3, 1, 2], [[0], [1, 2]], torch.device("cpu"))
+    assert positions.tolist() == [[0, 1, 2, 0, 0, 1]]
+    assert [g.tolist() for g in pack.gathers] == [[[0, 1, 2]], [[3, 3], [4, 5]]]
+    # grids: a -> 0..2; b, c -> 3..6 as [[b0, pad], [c0, c1]]
+    assert pack.scatter.tolist() == [0, 1, 2, 3, 5, 6]
+
+
+def test_packs_fill_the_budget_longest_first():
+    lengths = [5, 30, 12, 7, 12, 50, 1]
+    out = packs(lengths, token_budget=40)
+    assert sorted(i for p in out for i in p) == list(range(len(lengths)))
+    assert [i for p in out for i in p] == sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    assert out == [[5], [1], [2, 4, 3, 0, 6]]  # 50 alone (longer than the budget), 30, then 12+12+7+5+1 = 37
+
+
+def _rows(model_dir, sentences, layers, tmp_path, packing):
+    loaded = load_model("m", str(model_dir), device="cpu", dtype="float32")
+    settings = SnapshotSettings(storage_dtype="float32", store_pre_activation=True, packing=packing, token_budget=4096)
+    paths = {layer: tmp_path / f"{packing}-{layer}.h5" for layer in layers}
+    snapshot(loaded, sentences, layers, paths, settings, {"testset": "t", "lang": "x"})
+    names = ("detector_pre", "detector", "combinator", "sentence_index", "token_position")
+    return loaded, {layer: {name: read_dataset(paths[layer], name) for name in names} for layer in layers}
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3_text", "gpt2"])
+def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path):
+    """All sentences in one pack (Gemma's sliding window of 8 tokens is shorter than every
+    sentence, so its band mask is exercised) against right-padded batches."""
+    model_dir = build_tiny_gpt2(tmp_path / family) if family == "gpt2" else build_tiny_gated(tmp_path / family, family)
+    loaded, packed = _rows(model_dir, wmt_sentences, [0, 2, 3], tmp_path, packing=True)
+    assert supports_packing(loaded)
+    _, padded = _rows(model_dir, wmt_sentences, [0, 2, 3], tmp_path, packing=False)
+    for layer, datasets in packed.items():
+        for name, values in datasets.items():
+            want = padded[layer][name]
+            assert values.shape == want.shape
+            err = np.abs(values - want).max() / (1 + np.abs(want).max())
+            assert err < 1e-5, (family, layer, name, err)
+
+
+def test_families_without_the_attention_interface_run_padded(tiny_xglm_dir):
+    assert not supports_packing(load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32"))
