@@ -79,3 +79,29 @@ def test_gpu_benchmark_script_runs_here_in_quick_mode(tmp_path):
     assert (table[table["measure"].str.startswith("matmul")]["gflop_s"] > 0).all()
     assert (table[table["measure"].str.startswith("shard write")]["write_mb_s"] > 0).all()
     assert "(--quick: not a measurement)" in (tmp_path / "gpu_bench.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "way, dtype, batching",
+    [("snapshot_bfloat16", "bfloat16", "packed"), ("snapshot_padded", "float32", "right-padded")],
+)
+def test_extraction_levers_run_what_they_name(way, dtype, batching, wmt_sentences, tmp_path):
+    """The lever ways compute in their dtype and batch as they say (a tiny Llama packs), and
+    report the matmul rate of that dtype measured in the same process."""
+    from tiny_xglm import build_tiny_gated
+
+    model_dir = build_tiny_gated(tmp_path / "llama", "llama")
+    spec = {
+        "way": way,
+        "model_dir": str(model_dir),
+        "dtype": dtype,
+        "sentences": wmt_sentences[:4],
+        "out_dir": str(tmp_path / way),
+        "threads": 1,
+        "check_layer": -1,
+        "repeats": 2,
+    }
+    result = bench.extract(spec)
+    assert (result["dtype"], result["repeats"]) == (dtype, 2) and result["matmul_gflop_s"] > 0
+    attrs = read_attrs(tmp_path / way / "layer00.h5")
+    assert (attrs["compute_dtype"], attrs["batching"]) == (dtype, batching)

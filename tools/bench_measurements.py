@@ -188,12 +188,15 @@ def extract(spec: dict) -> dict:
     run(spec["sentences"][:2], out_dir / "warmup")
     setup_s = time.perf_counter() - started
     rss_setup = peak_rss_mb()
-    times, cpu = [], _cpu_seconds()
+    times, cpu_s, rates = [], 0.0, []
     for _ in range(spec.get("repeats", 1)):
-        started = time.perf_counter()
+        cpu, started = _cpu_seconds(), time.perf_counter()
         rows = run(spec["sentences"], out_dir)
         times.append(time.perf_counter() - started)
-    cpu = (_cpu_seconds() - cpu) / len(times)
+        cpu_s += _cpu_seconds() - cpu
+        # the machine's own rate at the FFN's shape, in this dtype, right after each run: on a
+        # shared machine it drifts within minutes, so a way's share is taken against its own
+        rates.append(matmul_rate(loaded.device, loaded.dtype, 1024, dims["combinator"], dims["detector"], 10))
     check = spec["check_layer"] % n_layers
     if rows is not None:
         np.savez(out_dir / "rows.npz", **rows[check])
@@ -202,7 +205,8 @@ def extract(spec: dict) -> dict:
         "seconds": min(times),
         "median_s": float(np.median(times)),
         "repeats": len(times),
-        "cpu_s": cpu,
+        "cpu_s": cpu_s / len(times),
+        "matmul_gflop_s": max(rates),
         "setup_s": setup_s,
         "n_sentences": len(encoded),
         "n_prefixes": n_rows,
@@ -406,19 +410,7 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, m: int, k: int, n: int
     return 2 * m * k * n * repeats / (time.perf_counter() - started) / 1e9
 
 
-def matmul(spec: dict) -> dict:
-    """The matmul rate of an FFN's shape (tokens x d_model @ d_model x ffn_dim) in each dtype."""
-    torch.set_num_threads(spec["threads"])
-    device = torch.device(spec.get("device", "cpu"))
-    return {
-        dtype: matmul_rate(
-            device, getattr(torch, dtype), spec["tokens"], spec["d_model"], spec["ffn_dim"], spec["repeats"]
-        )
-        for dtype in spec["dtypes"]
-    }
-
-
-TASKS = {"extract": extract, "storage": storage, "metric": metric_job, "matmul": matmul}
+TASKS = {"extract": extract, "storage": storage, "metric": metric_job}
 
 
 def main(argv: list[str]) -> None:

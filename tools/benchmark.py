@@ -123,27 +123,12 @@ def extraction(
             print(f"  {model} {way}: {results[way].get('seconds', results[way].get('error'))}", file=sys.stderr)
         snap = results["snapshot"]
         shard = work / model / "snapshot" / f"layer{snap.get('check_layer', 0):02d}.h5"
-        # the machine's own rate at this model's FFN shape, measured in the same run: each way's
-        # useful linear-layer FLOPs (one pass over the tokens) per second are a share of it
-        rates = run_worker(
-            {
-                "task": "matmul",
-                "threads": threads,
-                "tokens": 1024,
-                "d_model": snap["d_model"],
-                "ffn_dim": snap["ffn_dim"],
-                "dtypes": ["float32", "bfloat16"],
-                "repeats": 10,
-            },
-            work,
-        )
         useful_gflop = 2 * snap["params_per_layer"] * snap["n_layers"] * snap["n_tokens"] / 1e9
         for way, r in results.items():
             row = {"model": model, "way": way, **{k: v for k, v in r.items() if k != "way"}}
-            row |= {f"matmul_{dtype}_gflop_s": rates.get(dtype) for dtype in ("float32", "bfloat16")}
             if "seconds" in r:
                 row["gflop_s"] = useful_gflop / r["seconds"]
-                row["share_of_matmul"] = row["gflop_s"] / rates[r["dtype"]] if r["dtype"] in rates else None
+                row["share_of_matmul"] = row["gflop_s"] / r["matmul_gflop_s"]
                 row["prefixes_per_s"] = r["n_prefixes"] / r["seconds"]
                 for base in ("per_prefix", "transformer_lens", "bare_forward"):
                     if "seconds" in results.get(base, {}):
@@ -330,9 +315,9 @@ SECTIONS = [  # (file, heading, columns, row filter): summary.md shows every fil
             "cpu_s",
             "prefixes_per_s",
             "gflop_s",
+            "dtype",
             "share_of_matmul",
-            "matmul_float32_gflop_s",
-            "matmul_bfloat16_gflop_s",
+            "matmul_gflop_s",
             "speedup_vs_per_prefix",
             "speedup_vs_transformer_lens",
             "speedup_vs_bare_forward",
