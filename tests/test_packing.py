@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ffnscope.models import load_model
-from ffnscope.packing import layout, packs, supports_packing
+from ffnscope.packing import PACKED_FAMILIES, layout, packed_attention, packs, supports_packing
 from ffnscope.shards import read_dataset
 from ffnscope.snapshot import SnapshotSettings, snapshot
 from tiny_xglm import build_tiny_gated, build_tiny_gpt2
@@ -38,10 +38,10 @@ def _rows(model_dir, sentences, layers, tmp_path, packing):
     return loaded, {layer: {name: read_dataset(paths[layer], name) for name in names} for layer in layers}
 
 
-@pytest.mark.parametrize("family", ["llama", "gemma3_text", "gpt2"])
+@pytest.mark.parametrize("family", PACKED_FAMILIES)
 def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path):
-    """All sentences in one pack (Gemma's sliding window of 8 tokens is shorter than every
-    sentence, so its band mask is exercised) against right-padded batches."""
+    """All sentences in one pack (Gemma 3's and Mistral's sliding window of 8 tokens is shorter
+    than every sentence, so the band mask is exercised) against right-padded batches."""
     model_dir = build_tiny_gpt2(tmp_path / family) if family == "gpt2" else build_tiny_gated(tmp_path / family, family)
     loaded, packed = _rows(model_dir, wmt_sentences, [0, 2, 3], tmp_path, packing=True)
     assert supports_packing(loaded)
@@ -56,3 +56,20 @@ def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path):
 
 def test_families_without_the_attention_interface_run_padded(tiny_xglm_dir):
     assert not supports_packing(load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32"))
+
+
+def test_packing_refuses_what_it_cannot_compute(tmp_path):
+    """A Gemma 3 with bidirectional attention (EmbeddingGemma) runs padded; the packed
+    attention function refuses a call without its pack or with a mask."""
+    loaded = load_model("m", str(build_tiny_gated(tmp_path / "g", "gemma3_text")), device="cpu", dtype="float32")
+    assert supports_packing(loaded)
+    loaded.model.config.use_bidirectional_attention = True
+    assert not supports_packing(loaded)
+    q = torch.zeros(1, 2, 3, 4)
+    with pytest.raises(ValueError, match="causal packed passes only"):
+        packed_attention(torch.nn.Module(), q, q, q, None)
+    pack, _ = layout([3], [[0]], torch.device("cpu"))
+    with pytest.raises(ValueError, match="a mask"):
+        packed_attention(torch.nn.Module(), q, q, q, torch.ones(1, 1, 3, 3, dtype=torch.bool), ffnscope_pack=pack)
+    out, _ = packed_attention(torch.nn.Module(), q, q, q, None, ffnscope_pack=pack)
+    assert out.shape == (1, 3, 2, 4)

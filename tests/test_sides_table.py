@@ -13,7 +13,7 @@ ZH = ["猫在睡觉。", "……", "我们走到市场。", "！"]
 EN = ["The cat sleeps.", "...", "We walked to the market.", "Thanks!"]
 
 
-def test_sides_table_counts(tiny_xglm_dir, tmp_path):
+def test_sides_table_counts(tiny_xglm_dir, tmp_path, caplog):
     files = {}
     for lang, lines in (("zh", ZH), ("en", EN)):
         files[lang] = tmp_path / f"{lang}.txt"
@@ -22,10 +22,12 @@ def test_sides_table_counts(tiny_xglm_dir, tmp_path):
     assert sample.line_numbers == [1, 3]  # line 2 is punctuation on both sides, line 4 on the Chinese one
     write_tsv(eligibility_frame(sample), tmp_path / "eligibility.tsv")
 
-    loaded = load_model("tiny", str(tiny_xglm_dir), device="cpu", dtype="float32")
+    # the sides computed on nodes of different hardware under `compute_dtype: auto`
+    dtypes = {"zh": "float32", "en": "bfloat16"}
     settings = SnapshotSettings(unit="word", variant="paper")
     shards = []
     for lang, sentences in sample.sentences.items():
+        loaded = load_model("tiny", str(tiny_xglm_dir), device="cpu", dtype=dtypes[lang])
         shards.append(tmp_path / f"{lang}.h5")
         attrs = shard_attributes(
             model="tiny",
@@ -41,6 +43,8 @@ def test_sides_table_counts(tiny_xglm_dir, tmp_path):
         snapshot(loaded, sentences, [1], {1: shards[-1]}, settings, attrs)
     write_tsv(sides_table(shards, {"toy": tmp_path / "eligibility.tsv"}), tmp_path / "sides.tsv")
     table = read_tsv(tmp_path / "sides.tsv").set_index("lang")
+    assert table.compute_dtype.to_dict() == {"en": "bfloat16", "zh": "float32"}
+    assert "model tiny: its sides were computed in different dtypes {'bfloat16': 1, 'float32': 1}" in caplog.text
 
     assert list(table.index) == ["en", "zh"]
     assert set(table.model) == {"tiny"} and set(table.unit) == {"word"} and set(table.variant) == {"paper"}

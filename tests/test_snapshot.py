@@ -4,7 +4,6 @@ forward passes, for the tiny XGLM and for Gemma 3 270M, in float32."""
 
 import itertools
 from pathlib import Path
-from types import SimpleNamespace
 
 import h5py
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 import torch
 
 from ffnscope.metrics import shard_statistics
-from ffnscope.models import load_model, native_bfloat16, parameter_count, resolve_device, resolve_dtype
+from ffnscope.models import load_model, native_bfloat16, resolve_device, resolve_dtype
 from ffnscope.neurons import shard_source
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import (
@@ -325,9 +324,12 @@ def test_auto_device(monkeypatch):
 def test_auto_dtype_on_the_cpu_is_bfloat16_where_it_is_native(monkeypatch, amx, avx512_bf16, want):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
-    dtype, why = resolve_dtype("auto", torch.device("cpu"), 0)
+    cpu = torch.device("cpu")
+    dtype, why = resolve_dtype("auto", cpu)
     assert dtype == want
     assert ("AMX" if amx else "AVX512_BF16" if avx512_bf16 else "no native bfloat16") in why
+    assert resolve_dtype("auto", cpu, cpu_bfloat16=False)[0] == torch.float32  # the causal test
+    assert resolve_dtype("float16", cpu) == (torch.float16, "set by snapshot.compute_dtype")
 
 
 def test_native_bfloat16_is_what_the_cpu_flags_say():
@@ -343,28 +345,16 @@ def test_native_bfloat16_is_what_the_cpu_flags_say():
     if flags is None:
         pytest.skip("no x86 CPU flags in /proc/cpuinfo")
     want = "AMX" if "amx_tile" in flags else "AVX512_BF16" if "avx512_bf16" in flags else None
-    assert native_bfloat16() == want
+    assert native_bfloat16(torch.device("cpu")) == want
 
 
 @pytest.mark.parametrize(
-    "n_params, bf16, want",
-    [
-        (270_000_000, True, torch.float32),
-        (30_000_000_000, True, torch.bfloat16),
-        (30_000_000_000, False, torch.float16),
-    ],
+    "capability, want", [((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16), ((7, 0), torch.float32)]
 )
-def test_auto_dtype_on_a_gpu_is_float32_while_its_weights_fit_half_the_memory(monkeypatch, n_params, bf16, want):
-    # an 80 GiB GPU: 270M float32 weights (1 GiB) fit; 30B (112 GiB) do not
-    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=80 * 2**30))
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
-    assert resolve_dtype("auto", torch.device("cuda"), n_params)[0] == want
-    assert resolve_dtype("float16", torch.device("cuda"), n_params)[0] == torch.float16
-
-
-def test_parameter_count_reads_no_weights(tiny_xglm_dir):
-    loaded = load_model("m", str(tiny_xglm_dir), device="cpu", dtype="float32")
-    assert parameter_count(str(tiny_xglm_dir)) == sum(p.numel() for p in loaded.model.parameters())
+def test_auto_dtype_on_a_gpu_is_bfloat16_from_compute_capability_8(monkeypatch, capability, want):
+    # a V100 (7.0) emulates bfloat16; A100 (8.0) and H100 (9.0) have bfloat16 tensor cores
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert resolve_dtype("auto", torch.device("cuda"))[0] == want
 
 
 def test_overflowing_activations_stop_the_snapshot_before_it_writes(tiny_xglm_dir, tmp_path):

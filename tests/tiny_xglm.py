@@ -152,6 +152,9 @@ def build_tiny_xglm(
 # XGLM's size, with its tokenizer (a model's ids need no tokenizer of its own family).
 TINY_GATED = {
     "llama": ("LlamaConfig", "LlamaForCausalLM", {"hidden_act": "silu"}),
+    "mistral": ("MistralConfig", "MistralForCausalLM", {"hidden_act": "silu", "sliding_window": 8}),
+    "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", {"hidden_act": "silu", "head_dim": 16}),
+    "gemma": ("GemmaConfig", "GemmaForCausalLM", {"hidden_activation": "gelu_pytorch_tanh", "head_dim": 16}),
     "gemma3_text": (
         "Gemma3TextConfig",
         "Gemma3ForCausalLM",

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from .adapters import FFNAdapter, adapter_for
 
@@ -39,9 +39,13 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def native_bfloat16() -> str | None:
-    """The instructions with which this CPU multiplies bfloat16 natively (AMX tiles, AVX-512
-    BF16), as torch detects them; None where bfloat16 would be emulated, slower than float32."""
+def native_bfloat16(device: torch.device) -> str | None:
+    """How `device` multiplies bfloat16 natively, as torch detects it: a CPU's AMX tiles or
+    AVX-512 BF16 instructions, a GPU's bfloat16 tensor cores (compute capability 8.0 on);
+    None where bfloat16 would be emulated, slower than float32."""
+    if device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        return f"compute capability {major}.{minor}" if major >= 8 else None
     if torch.cpu._is_amx_tile_supported():
         return "AMX"
     if torch.cpu._is_avx512_bf16_supported():
@@ -49,55 +53,35 @@ def native_bfloat16() -> str | None:
     return None
 
 
-def auto_dtype(device: torch.device, n_params: int) -> tuple[torch.dtype, str]:
-    """`compute_dtype: auto`, and why, from the numbers of docs/performance.md ("Compute
-    precision"): bfloat16 moves no metric beyond a fifth of its bootstrap interval. A CPU that
-    multiplies bfloat16 natively runs the snapshot about twice as fast in it; elsewhere float32
-    costs nothing. A GPU's snapshot jobs are bound by writing shards, not by compute, so float32
-    costs it only memory: float32 while its weights take at most half the GPU's memory."""
-    if device.type == "cuda":
-        total = torch.cuda.get_device_properties(device).total_memory
-        need = 4 * n_params
-        if need <= total / 2:
-            return (
-                torch.float32,
-                f"the float32 weights ({need / 2**30:.1f} GiB) fit in half the GPU's {total / 2**30:.0f} GiB",
-            )
-        if torch.cuda.is_bf16_supported():
-            return (
-                torch.bfloat16,
-                f"the float32 weights ({need / 2**30:.1f} GiB) exceed half the GPU's {total / 2**30:.0f} GiB",
-            )
-        return torch.float16, "the float32 weights exceed half the GPU's memory and it has no bfloat16"
-    native = native_bfloat16()
-    if native:
-        return torch.bfloat16, f"the CPU multiplies bfloat16 natively ({native})"
-    return torch.float32, "the CPU has no native bfloat16 (AMX or AVX-512 BF16)"
-
-
-def resolve_dtype(dtype: str, device: torch.device, n_params: int) -> tuple[torch.dtype, str]:
-    """The compute dtype of a model of `n_params` parameters on `device`, and why."""
-    if dtype == "auto":
-        return auto_dtype(device, n_params)
-    return DTYPES[dtype], "set by snapshot.compute_dtype"
-
-
-def parameter_count(path: str, revision: str | None = None) -> int:
-    """The model's parameters, counted on the meta device (no weights read)."""
-    config = AutoConfig.from_pretrained(path, revision=revision)
-    with torch.device("meta"):
-        return sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
+def resolve_dtype(dtype: str, device: torch.device, cpu_bfloat16: bool = True) -> tuple[torch.dtype, str]:
+    """The compute dtype on `device`, and why. `auto` follows docs/performance.md ("Compute
+    precision"): bfloat16 moves no metric of the paper beyond a fifth of its bootstrap interval
+    and runs the snapshot about twice as fast where the device multiplies it natively, so
+    bfloat16 there and float32 elsewhere. `cpu_bfloat16=False` keeps an analysis whose
+    bfloat16 error is unmeasured (the causal test's perplexities) in float32 on the CPU."""
+    if dtype != "auto":
+        return DTYPES[dtype], "set by snapshot.compute_dtype"
+    native = native_bfloat16(device)
+    if native is None:
+        return torch.float32, f"auto: the {device.type} has no native bfloat16"
+    if device.type == "cpu" and not cpu_bfloat16:
+        return torch.float32, "auto: bfloat16 is not measured for this analysis on the CPU"
+    return torch.bfloat16, f"auto: the {device.type} multiplies bfloat16 natively ({native})"
 
 
 def load_model(
-    name: str, path: str, revision: str | None = None, device: str = "auto", dtype: str = "auto"
+    name: str,
+    path: str,
+    revision: str | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    cpu_bfloat16: bool = True,
 ) -> LoadedModel:
-    """Load model `name` from `path` (hub id or local directory). Respects HF_HUB_OFFLINE;
-    a missing model is one ModelLoadError naming the config entry."""
+    """Load model `name` from `path` (hub id or local directory) in `dtype` (`resolve_dtype`).
+    Respects HF_HUB_OFFLINE; a missing model is one ModelLoadError naming the config entry."""
     dev = resolve_device(device)
+    torch_dtype, why = resolve_dtype(dtype, dev, cpu_bfloat16)
     try:
-        n_params = parameter_count(path, revision) if dtype == "auto" and dev.type == "cuda" else 0
-        torch_dtype, why = resolve_dtype(dtype, dev, n_params)
         tokenizer = AutoTokenizer.from_pretrained(path, revision=revision)
         model = AutoModelForCausalLM.from_pretrained(path, revision=revision, dtype=torch_dtype)
     except (OSError, ValueError) as err:

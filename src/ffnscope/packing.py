@@ -4,10 +4,11 @@ Right-padded batches run every linear layer on their padding too (14 % more toke
 32-sentence benchmark sample, 2 % on a 1,000-sentence side, `docs/performance.md`). A pack
 runs the linear layers, norms and activations on the real tokens only; position ids restart
 at every sentence, and attention, the one step that must keep sentences apart, regroups the
-packed queries, keys and values into a right-padded [sentence, head, position, dim] batch for
-one causal SDPA call (right padding needs no mask under causal attention) and scatters the
-result back. It needs transformers' attention interface (`_supports_attention_backend`:
-Gemma, Llama, Qwen, Mistral, GPT-2, GPT-NeoX, ...); other families (XGLM, BLOOM) run padded.
+packed queries, keys and values into right-padded groups of sentences of similar length, one
+causal SDPA call per group (right padding needs no mask under causal attention; a band mask
+where a sentence outruns a sliding window), and scatters the result back. Families whose
+packed rows are tested equal to padded ones (`PACKED_FAMILIES`) pack; the others (XGLM, OPT,
+BLOOM, Qwen 2, Gemma 2's soft-capped attention) run padded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from transformers.masking_utils import AttentionMaskInterface
 from .models import LoadedModel
 
 IMPLEMENTATION = "ffnscope_packed"
+# transformers model types whose attention goes through its attention interface with plain
+# causal SDPA semantics, tested packed against padded (tests/test_packing.py)
+PACKED_FAMILIES = ("gemma", "gemma3_text", "gpt2", "llama", "mistral", "qwen3")
 
 
 @dataclass(frozen=True)
@@ -70,18 +74,24 @@ def packed_attention(
     """Causal attention within each sentence of a pack; query [1, heads, n_tokens, dim], key and
     value [1, kv_heads, n_tokens, dim] (grouped-query heads are shared by SDPA). Returns
     [1, n_tokens, heads, dim], as transformers' attention functions do."""
-    if ffnscope_pack is None or kwargs.get("softcap") is not None:
-        raise ValueError(f"attention {IMPLEMENTATION!r} runs packed passes only (ffnscope.packing.inputs)")
+    unsupported = [name for name in ("softcap", "position_bias", "s_aux") if kwargs.get(name) is not None]
+    if ffnscope_pack is None or attention_mask is not None or not getattr(module, "is_causal", True) or unsupported:
+        raise ValueError(
+            f"attention {IMPLEMENTATION!r} runs causal packed passes only (ffnscope.packing.inputs); "
+            f"got {'no pack' if ffnscope_pack is None else 'a mask or non-causal attention or ' + str(unsupported)}"
+        )
     outs = []
     for gather in ffnscope_pack.gathers:
         n, longest = gather.shape
 
+        # [1, heads, n_tokens, dim] -> [n, heads, longest, dim]
+        q, k, v = (t[0][:, gather].transpose(0, 1) for t in (query, key, value))
         mask = None
         if sliding_window is not None and longest > sliding_window:
             i = torch.arange(longest, device=query.device)
             mask = (i[:, None] >= i[None, :]) & (i[:, None] - i[None, :] < sliding_window)
-        # [1, heads, n_tokens, dim] -> [n, heads, longest, dim]
-        q, k, v = (t[0][:, gather].transpose(0, 1) for t in (query, key, value))
+            # with a mask, grouped-query SDPA may fall back to its slowest kernel (as transformers notes)
+            k, v = (t.repeat_interleave(q.shape[1] // t.shape[1], dim=1) for t in (k, v))
         out = F.scaled_dot_product_attention(
             q,
             k,
@@ -89,7 +99,7 @@ def packed_attention(
             attn_mask=mask,
             is_causal=mask is None,
             scale=scaling,
-            enable_gqa=key.shape[1] != query.shape[1],
+            enable_gqa=k.shape[1] != q.shape[1],
         )
         outs.append(out.transpose(1, 2).reshape(n * longest, *out.shape[1:2], out.shape[-1]))
     return torch.cat(outs)[ffnscope_pack.scatter][None], None
@@ -100,13 +110,15 @@ AttentionMaskInterface.register(IMPLEMENTATION, lambda *args, **kwargs: None)  #
 
 
 def supports_packing(loaded: LoadedModel) -> bool:
-    """Whether the model's attention layers call transformers' attention interface, which
-    can be switched, without logit soft-capping (Gemma 2), which SDPA cannot compute."""
-    model = loaded.model
+    """Whether the model is of a family that packs, with causal attention that a mask does
+    not shape otherwise (no bidirectional or chunked attention, no logit soft-capping)."""
+    model, config = loaded.model, loaded.model.config
     return (
-        getattr(model, "_supports_attention_backend", False)
+        config.model_type in PACKED_FAMILIES
         and model._can_set_attn_implementation()
-        and getattr(model.config, "attn_logit_softcapping", None) is None
+        and not getattr(config, "use_bidirectional_attention", False)
+        and getattr(config, "attention_chunk_size", None) is None
+        and getattr(config, "attn_logit_softcapping", None) is None
     )
 
 

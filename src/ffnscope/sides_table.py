@@ -9,6 +9,7 @@ activations.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -60,4 +61,14 @@ def sides_table(shards: Sequence[str | Path], eligibility: Mapping[str, str | Pa
     for path in shards:
         attrs = read_attrs(path)
         rows.append(side_row(attrs, frames[attrs["testset"]]))
-    return table_frame(rows, "sides").sort_values(list(TABLES["sides"].keys), ignore_index=True)
+    table = table_frame(rows, "sides").sort_values(list(TABLES["sides"].keys), ignore_index=True)
+    for model, sides in table.groupby("model"):
+        if sides["compute_dtype"].nunique() > 1:  # `compute_dtype: auto` on nodes of different hardware
+            counts = sides["compute_dtype"].value_counts().to_dict()
+            logging.warning(
+                "model %s: its sides were computed in different dtypes %s; set snapshot.compute_dtype to one "
+                "dtype where every side must share it (docs/performance.md#compute-precision)",
+                model,
+                counts,
+            )
+    return table

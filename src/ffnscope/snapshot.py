@@ -43,7 +43,7 @@ class SnapshotSettings:
     variant: str = "paper"
     storage_dtype: str = "float16"
     compression: str = "none"  # float16 activations barely compress; filters write slower (results/bench/storage.tsv)
-    token_budget: int = 4096  # padded tokens per forward batch
+    token_budget: int = 4096  # tokens per forward batch (padding included where batches are padded)
     batch_cost: int = 48  # a forward batch's fixed cost in tokens (config snapshot.batch_cost, docs/performance.md)
     window_mb: int = 512  # captured rows held in memory before they are written
     store_pre_activation: bool = False  # also store W1's raw output as `detector_pre`
@@ -224,7 +224,7 @@ def _capture_batch(
     token_budget: int,
     batch_cost: int,
 ) -> None:
-    """One forward pass over a right-padded batch; hooks copy the prefix rows of every
+    """One forward pass over a batch, `packed` or right-padded; hooks copy the prefix rows of every
     analysed layer into `buffers` at row indices `dest[i]` of sentence i."""
     seqs = [s.input_ids for s in sents]
     if packed:

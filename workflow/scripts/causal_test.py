@@ -19,7 +19,10 @@ from ffnscope.tables import read_tsv
 
 p, w = snakemake.params, snakemake.wildcards
 torch.set_num_threads(snakemake.threads)
-loaded = load_model(w.model, p.model_path, p.revision or None, p.device, p.compute_dtype)
+# perplexities in bfloat16 are not measured against float32 (docs/performance.md): auto stays
+# float32 on the CPU here
+loaded = load_model(w.model, p.model_path, p.revision or None, p.device, p.compute_dtype, cpu_bfloat16=False)
+logging.info("computing in %s (%s)", str(loaded.dtype).removeprefix("torch."), loaded.dtype_reason)
 chosen = language_neuron_sets(read_tsv(snakemake.input.neurons), p.method, list(p.heldout))[w.language]
 widths = {layer: w2_width(loaded, layer) for layer in chosen}
 conditions = {"none": {}, "language": chosen}
