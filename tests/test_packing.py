@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from ffnscope import packing
 from ffnscope.models import load_model
 from ffnscope.packing import PACKED_FAMILIES, layout, packed_attention, packs, supports_packing
 from ffnscope.shards import read_dataset
@@ -39,13 +40,20 @@ def _rows(model_dir, sentences, layers, tmp_path, packing):
 
 
 @pytest.mark.parametrize("family", PACKED_FAMILIES)
-def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path):
+def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path, monkeypatch):
     """All sentences in one pack (Gemma 3's and Mistral's sliding window of 8 tokens is shorter
-    than every sentence, so the band mask is exercised) against right-padded batches."""
+    than every sentence, so the band mask is exercised), with the filler that rounds a pack up
+    to a multiple of 16 tokens (as in bfloat16), against right-padded batches."""
+    monkeypatch.setattr(packing, "alignment", lambda dtype: 16)
+    fills = []
+    layout_of = packing.layout
+    monkeypatch.setattr(packing, "layout", lambda lengths, *a: fills.append(lengths[-1]) or layout_of(lengths, *a))
     model_dir = build_tiny_gpt2(tmp_path / family) if family == "gpt2" else build_tiny_gated(tmp_path / family, family)
-    loaded, packed = _rows(model_dir, wmt_sentences, [0, 2, 3], tmp_path, packing=True)
+    sentences = wmt_sentences[:7]  # 774 tokens: a filler of 10 (all 8 are a multiple of 16)
+    loaded, packed = _rows(model_dir, sentences, [0, 2, 3], tmp_path, packing=True)
     assert supports_packing(loaded)
-    _, padded = _rows(model_dir, wmt_sentences, [0, 2, 3], tmp_path, packing=False)
+    assert fills == [10]  # one pack and its filler, whose rows are not captured
+    _, padded = _rows(model_dir, sentences, [0, 2, 3], tmp_path, packing=False)
     for layer, datasets in packed.items():
         for name, values in datasets.items():
             want = padded[layer][name]

@@ -133,9 +133,21 @@ def packed_attention_of(loaded: LoadedModel):
         loaded.model.set_attn_implementation(before)
 
 
+def alignment(dtype: torch.dtype) -> int:
+    """The multiple a pack's token count is rounded up to: bfloat16 matmuls over a multiple of
+    8 rows ran 10 % faster than over an odd count on the benchmark CPU, and the snapshot 11 %
+    (docs/performance.md, tuning history); float32 ones gained nothing, so they pack exactly."""
+    return 1 if dtype == torch.float32 else 16
+
+
 def inputs(loaded: LoadedModel, seqs: list[list[int]], groups: list[list[int]]) -> dict:
     """Keyword arguments of the decoder stack for `seqs` packed in one row, attention run per
-    group of `groups`, on the model's device; run them inside `packed_attention_of`."""
+    group of `groups`, on the model's device; run them inside `packed_attention_of`. A filler
+    sequence of pad tokens, attending only to itself, rounds the row up to a multiple of
+    `alignment` tokens (the sentences' rows start where they would without it)."""
+    fill = -sum(map(len, seqs)) % alignment(loaded.dtype)
+    if fill:
+        seqs, groups = [*seqs, [loaded.tokenizer.pad_token_id or 0] * fill], [*groups, [len(seqs)]]
     pack, positions = layout([len(s) for s in seqs], groups, loaded.device)
     ids = torch.tensor([[t for s in seqs for t in s]], device=loaded.device)
     # an all-ones mask: padding cannot occur, and transformers warns where a pad id meets no mask
