@@ -266,7 +266,10 @@ def check_finite(
     float16 does), and every metric of such rows would be NaN."""
     for layer, datasets in buffers.items():
         for name, values in datasets.items():
-            bad = ~np.isfinite(values).all(axis=1)
+            # a row sum is finite iff every value is (no finite float16 row overflows a float32
+            # sum, nor a float32 row a float64 one); torch sums 3x faster than numpy's isfinite
+            wide = torch.float32 if values.dtype == np.float16 else torch.float64
+            bad = ~torch.isfinite(torch.from_numpy(values).sum(dim=1, dtype=wide)).numpy()
             if bad.any():
                 first = int(sentence_index[np.argmax(bad)])
                 where = f"line {line_numbers[first]} of its file" if line_numbers else f"sentence {first + 1}"
