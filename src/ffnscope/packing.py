@@ -1,7 +1,7 @@
 """Packed forward passes: a batch's sentences laid end to end in one row, without padding.
 
-Right-padded batches run every linear layer on their padding too (14 % more tokens on a
-32-sentence benchmark sample, 2 % on a 1,000-sentence side, `docs/performance.md`). A pack
+Right-padded batches run every linear layer on their padding too (how much: docs/performance.md,
+tuning history). A pack
 runs the linear layers, norms and activations on the real tokens only; position ids restart
 at every sentence, and attention, the one step that must keep sentences apart, regroups the
 packed queries, keys and values into right-padded groups of sentences of similar length, one
@@ -135,8 +135,8 @@ def packed_attention_of(loaded: LoadedModel):
 
 def alignment(dtype: torch.dtype) -> int:
     """The multiple a pack's token count is rounded up to: bfloat16 matmuls over a multiple of
-    8 rows ran 10 % faster than over an odd count on the benchmark CPU, and the snapshot 11 %
-    (docs/performance.md, tuning history); float32 ones gained nothing, so they pack exactly."""
+    8 rows ran faster than over an odd count on the benchmark CPU, float32 ones did not, so
+    float32 packs exactly (docs/performance.md, tuning history)."""
     return 1 if dtype == torch.float32 else 16
 
 

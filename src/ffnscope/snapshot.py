@@ -253,6 +253,11 @@ def _capture_batch(
         buffers[layer][name][rows] = values.numpy()
 
 
+def runs_packed(loaded: LoadedModel, settings: SnapshotSettings) -> bool:
+    """Whether the snapshot packs its sentences (`ffnscope.packing`) or pads them."""
+    return settings.packing and packing.supports_packing(loaded)
+
+
 def check_finite(
     buffers: dict[int, dict[str, np.ndarray]],
     sentence_index: np.ndarray,
@@ -333,7 +338,7 @@ def snapshot(
         }
         for layer in layers
     }
-    packed = settings.packing and packing.supports_packing(loaded)
+    packed = runs_packed(loaded, settings)
     bar = tqdm(total=len(sentences), unit="sent", file=progress, disable=progress is None, mininterval=5)
     with (
         packing.packed_attention_of(loaded) if packed else nullcontext(),
@@ -410,7 +415,7 @@ def shard_attributes(
         "compression": settings.compression,
         "compute_dtype": compute_dtype,
         "compute_dtype_reason": loaded.dtype_reason,
-        "batching": "packed" if settings.packing and packing.supports_packing(loaded) else "right-padded",
+        "batching": "packed" if runs_packed(loaded, settings) else "right-padded",
         "device": device,
         "device_name": device_name,
         "torch_version": str(torch.__version__),
