@@ -55,8 +55,8 @@ def native_bfloat16(device: torch.device) -> str | None:
 
 def resolve_dtype(dtype: str, device: torch.device, cpu_bfloat16: bool = True) -> tuple[torch.dtype, str]:
     """The compute dtype on `device`, and why. `auto` follows docs/performance.md ("Compute
-    precision"): bfloat16 moves no metric of the paper beyond a fifth of its bootstrap interval
-    and runs the snapshot about twice as fast where the device multiplies it natively, so
+    precision"): bfloat16 moves the paper's metrics by a small fraction of their bootstrap
+    intervals and runs the snapshot faster where the device multiplies it natively, so
     bfloat16 there and float32 elsewhere. `cpu_bfloat16=False` keeps an analysis whose
     bfloat16 error is unmeasured (the causal test's perplexities) in float32 on the CPU."""
     if dtype != "auto":
