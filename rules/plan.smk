@@ -27,6 +27,7 @@ rule plan:
         n_sentences=config["sampling"]["n_sentences"],
         methods=METHODS,
         compression=SNAP["compression"],
+        compute_dtype=SNAP["compute_dtype"],
         plan=config["plan"],
     script:
         "../workflow/scripts/plan.py"

@@ -9,8 +9,8 @@ from ffnscope import packing
 from ffnscope.models import load_model
 from ffnscope.packing import PACKED_FAMILIES, layout, packed_attention, packs, supports_packing
 from ffnscope.shards import read_dataset
-from ffnscope.snapshot import SnapshotSettings, snapshot
-from tiny_xglm import build_tiny_gated, build_tiny_gpt2
+from ffnscope.snapshot import SnapshotSettings, encode_all, snapshot
+from tiny_xglm import build_tiny_gated, build_tiny_gpt2, build_tiny_opt
 
 
 def test_layout_by_hand():
@@ -48,11 +48,14 @@ def test_packed_rows_equal_padded_rows(family, wmt_sentences, tmp_path, monkeypa
     fills = []
     layout_of = packing.layout
     monkeypatch.setattr(packing, "layout", lambda lengths, *a: fills.append(lengths[-1]) or layout_of(lengths, *a))
-    model_dir = build_tiny_gpt2(tmp_path / family) if family == "gpt2" else build_tiny_gated(tmp_path / family, family)
-    sentences = wmt_sentences[:7]  # 774 tokens: a filler of 10 (all 8 are a multiple of 16)
+    builders = {"gpt2": build_tiny_gpt2, "opt": build_tiny_opt}
+    build = builders.get(family, lambda out: build_tiny_gated(out, family))
+    model_dir = build(tmp_path / family)
+    sentences = wmt_sentences[:7]  # one pack, not a multiple of 16 tokens with any tiny tokenizer
     loaded, packed = _rows(model_dir, sentences, [0, 2, 3], tmp_path, packing=True)
     assert supports_packing(loaded)
-    assert fills == [10]  # one pack and its filler, whose rows are not captured
+    n_tokens = sum(len(e.input_ids) for e in encode_all(loaded.tokenizer, sentences, SnapshotSettings()))
+    assert fills == [-n_tokens % 16] and fills[0] > 0  # one pack and its filler, whose rows are not captured
     _, padded = _rows(model_dir, sentences, [0, 2, 3], tmp_path, packing=False)
     for layer, datasets in packed.items():
         for name, values in datasets.items():

@@ -86,7 +86,12 @@ def test_dims_from_config_json_of_each_family():
 
 def test_plan_table_rows_are_the_estimates(tmp_path):
     (tmp_path / "config.json").write_text('{"model_type": "xglm", "d_model": 64, "ffn_dim": 256, "num_layers": 4}')
-    costs = {"cpu_seconds_per_gflop": 0.03, "bytes_per_value": 2.0, "write_mb_s": 1000.0}
+    costs = {
+        "cpu": "Some CPU (avx2)",
+        "cpu_seconds_per_gflop": {"float32": 0.03, "bfloat16": 0.01},
+        "bytes_per_value": 2.0,
+        "write_mb_s": 1000.0,
+    }
     table = plan.plan_table(
         [
             {"name": "tiny", "path": str(tmp_path), "n_layers_analysed": 2},
@@ -99,6 +104,7 @@ def test_plan_table_rows_are_the_estimates(tmp_path):
         words_per_sentence=10,
         tokens_per_word=1.5,
         methods=["paper", "authors_code"],
+        compute_dtype="auto",
     )
     cpu = plan.estimate_run(
         plan.ModelDims(4, 64, 256),
@@ -113,32 +119,47 @@ def test_plan_table_rows_are_the_estimates(tmp_path):
         write_mb_s=1000.0,
     )
     row = table.iloc[0]
+    assert (row.device, row.compute_dtype) == ("CPU: Some CPU (avx2) (measured)", "float32")
     assert row.n_prefixes == 8000 and row.snapshot_hours == cpu.hours and row.disk_gb == cpu.disk_gb
     # 8000 prefixes x 2 layers x (2 x 256 + 64) values x 2 bytes
     assert row.disk_gb == 8000 * 2 * (2 * 256 + 64) * 2 / 1e9
-    assert table.iloc[1].device == "GPU at 50 TFLOP/s (assumed)"
-    assert table.iloc[2].model == "hub-only" and table.iloc[2].device.startswith("unknown")
+    # auto: bfloat16 on CPUs with native bfloat16, at its own measured cost (a third of float32's)
+    assert table.iloc[1].compute_dtype == "bfloat16"
+    assert table.iloc[1].snapshot_hours == pytest.approx(cpu.compute_hours / 3)
+    assert (table.iloc[2].device, table.iloc[2].compute_dtype) == ("GPU at 50 TFLOP/s (assumed)", "bfloat16")
+    assert table.iloc[3].model == "hub-only" and table.iloc[3].device.startswith("unknown")
 
 
 def test_measured_costs_come_from_the_largest_model_measured(tmp_path):
     # the benchmark's tables: a tiny model (all fixed costs) and a larger one, whatever their names
     (tmp_path / "extraction.tsv").write_text(
-        "model\tway\tseconds\tn_sentences\tn_tokens\tn_layers\tparams_per_layer\td_model\n"
-        "tiny\tsnapshot\t1.0\t4\t40\t2\t100\t4\n"
-        "larger\tper_prefix\t99.0\t4\t40\t3\t1000\t10\n"
-        "larger\tsnapshot\t2.0\t4\t40\t3\t1000\t10\n"
+        "model\tway\tdtype\tdevice_name\tseconds\tn_sentences\tn_tokens\tn_layers\tparams_per_layer\td_model\n"
+        "tiny\tsnapshot\tfloat32\tX (avx2)\t1.0\t4\t40\t2\t100\t4\n"
+        "larger\tper_prefix\tfloat32\tX (avx2)\t99.0\t4\t40\t3\t1000\t10\n"
+        "larger\tsnapshot\tfloat32\tX (avx2)\t2.0\t4\t40\t3\t1000\t10\n"
+        "larger\tsnapshot_padded\tfloat32\tX (avx2)\t3.0\t4\t40\t3\t1000\t10\n"
+        "larger\tsnapshot_bfloat16\tbfloat16\tX (avx2)\t0.5\t4\t40\t3\t1000\t10\n"
     )
     (tmp_path / "storage.tsv").write_text(
         "storage_dtype\tcompression\tbytes_per_value\twrite_mb_s\nfloat16\tlzf\t1.9\t150.0\nfloat16\tnone\t2.0\t900.0\n"
     )
     costs = plan.measured_costs(tmp_path / "extraction.tsv", tmp_path / "storage.tsv", "none")
     # larger: 3 layers x (2 x 1000 + 2 x 10 tokens x 10) = 6600 FLOPs per token, 40 tokens in 2 s
-    assert costs["cpu_seconds_per_gflop"] == pytest.approx(2.0 / (40 * 6600 / 1e9))
+    per_gflop = 40 * 6600 / 1e9
+    assert costs["cpu_seconds_per_gflop"] == pytest.approx({"float32": 2.0 / per_gflop, "bfloat16": 0.5 / per_gflop})
+    assert costs["cpu"] == "X (avx2)"
     assert costs["bytes_per_value"] == 2.0 and costs["write_mb_s"] == 900.0
 
 
-def test_device_costs():
-    assert plan.device_costs(0.5, 50) == {
-        "CPU of the benchmark machine (measured)": 0.5,
-        "GPU at 50 TFLOP/s (assumed)": 1 / 50e3,
-    }
+def test_device_costs_follow_compute_dtype():
+    costs = {"cpu": "X", "cpu_seconds_per_gflop": {"float32": 0.5, "bfloat16": 0.2}}
+    cpu, gpu = "CPU: X (measured)", "GPU at 50 TFLOP/s (assumed)"
+    assert plan.device_costs(costs, 50, "auto") == [
+        (cpu, "float32", 0.5),
+        (cpu, "bfloat16", 0.2),
+        (gpu, "bfloat16", 1 / 50e3),
+    ]
+    assert plan.device_costs(costs, 50, "float32") == [(cpu, "float32", 0.5), (gpu, "float32", 1 / 50e3)]
+    # float16 is not measured on the CPU: no cost rather than another dtype's
+    (_, dtype, cost), _ = plan.device_costs(costs, 50, "float16")
+    assert dtype == "float16" and cost != cost

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ffnscope.metrics import shard_statistics
-from ffnscope.models import load_model, native_bfloat16, resolve_device, resolve_dtype
+from ffnscope.models import device_description, load_model, native_bfloat16, resolve_device, resolve_dtype
 from ffnscope.neurons import shard_source
 from ffnscope.shards import read_attrs, read_dataset
 from ffnscope.snapshot import (
@@ -23,7 +23,7 @@ from ffnscope.snapshot import (
     snapshot,
     windows,
 )
-from tiny_xglm import build_tiny_gated
+from tiny_xglm import build_tiny_gated, build_tiny_opt
 
 # Float32 activations of one full pass vs. a prefix pass differ only by summation order.
 RTOL = 1e-4
@@ -44,9 +44,24 @@ def gated_ffn(model, layer, x):
     return pre, d, mlp.down_proj(d)
 
 
-FFN_INPUT = {xglm_ffn: "model.layers.{layer}.fc1", gated_ffn: "model.layers.{layer}.mlp"}
+def opt_ffn(model, layer, x):
+    block = model.model.decoder.layers[layer]
+    pre = block.fc1(x)
+    d = block.activation_fn(pre)
+    return pre, d, block.fc2(d)
+
+
+FFN_INPUT = {
+    xglm_ffn: "model.layers.{layer}.fc1",
+    gated_ffn: "model.layers.{layer}.mlp",
+    opt_ffn: "model.decoder.layers.{layer}.fc1",
+}
 # The hooked W1, named relative to the base model (the shard attribute).
-FIRST_LINEAR = {xglm_ffn: "layers.{layer}.fc1", gated_ffn: "layers.{layer}.mlp.gate_proj"}
+FIRST_LINEAR = {
+    xglm_ffn: "layers.{layer}.fc1",
+    gated_ffn: "layers.{layer}.mlp.gate_proj",
+    opt_ffn: "decoder.layers.{layer}.fc1",
+}
 
 
 def reference_rows(model, ffn, layers, ids, positions):
@@ -60,7 +75,7 @@ def reference_rows(model, ffn, layers, ids, positions):
     def take_input(layer):
         def hook(module, args):
             if layer not in seen:  # the recomputation below calls the module again
-                seen[layer] = args[0][0, -1]
+                seen[layer] = args[0].reshape(-1, args[0].shape[-1])[-1]  # OPT's FFN sees [seq, d]
 
         return hook
 
@@ -179,12 +194,19 @@ def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tm
     check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn, tmp_path, token_budget=200)
 
 
-@pytest.mark.parametrize("model_type", ["llama", "gemma3_text"])
+@pytest.mark.parametrize("model_type", ["llama", "gemma3_text", "qwen2"])
 def test_tiny_gated_single_pass_equals_per_prefix_passes(model_type, wmt_sentences, tmp_path):
     """Packed passes (`ffnscope.packing`) against unbatched prefix passes; the tiny Gemma's
-    sliding window (8 tokens) is shorter than the sentences."""
+    sliding window (8 tokens) is shorter than the sentences; Qwen 2's byte-level BPE has no BOS."""
     model_dir = build_tiny_gated(tmp_path / model_type, model_type)
     check_single_pass(model_dir, wmt_sentences, [0, 3], gated_ffn, tmp_path, token_budget=300)
+
+
+@pytest.mark.parametrize("packing", [True, False])
+def test_tiny_opt_single_pass_equals_per_prefix_passes(packing, wmt_sentences, tmp_path):
+    """OPT flattens [batch x seq] before its FFN and offsets its learned positions by 2."""
+    model_dir = build_tiny_opt(tmp_path / "opt")
+    check_single_pass(model_dir, wmt_sentences, [0, 3], opt_ffn, tmp_path, token_budget=300, packing=packing)
 
 
 def test_sentence_without_prefix_names_test_set_language_and_sentence(tiny_xglm_dir, tmp_path):
@@ -346,6 +368,18 @@ def test_native_bfloat16_is_what_the_cpu_flags_say():
         pytest.skip("no x86 CPU flags in /proc/cpuinfo")
     want = "AMX" if "amx_tile" in flags else "AVX512_BF16" if "avx512_bf16" in flags else None
     assert native_bfloat16(torch.device("cpu")) == want
+
+
+def test_cpu_description_names_the_model_and_its_matmul_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+        "flags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile amx_bf16 avx512_vnni\n"
+    )
+    cpu = torch.device("cpu")
+    assert device_description(cpu, cpuinfo) == "Intel(R) Xeon(R) Platinum 8480+ (avx2, avx512f, avx512_bf16, amx_bf16)"
+    cpuinfo.write_text("model name\t: Old CPU\nflags\t\t: fpu sse sse2\n")
+    assert device_description(cpu, cpuinfo) == "Old CPU (no AVX2)"
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,24 @@ def xglm_tokenizer_from_spm(spm_proto: bytes):
     )
 
 
+def byte_level_bpe_tokenizer(corpus: list[str], vocab_size: int = 400):
+    """A `Qwen2Tokenizer` (byte-level BPE, no BOS, as Qwen's own) trained on `corpus`:
+    transformers loads every qwen2 checkpoint with that class, whatever tokenizer it holds."""
+    import json
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import Qwen2Tokenizer
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    bpe.train_from_iterator(
+        corpus, trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=alphabet, special_tokens=["<|endoftext|>"])
+    )
+    merges = [tuple(m) for m in json.loads(bpe.to_str())["model"]["merges"]]
+    return Qwen2Tokenizer(vocab=bpe.get_vocab(), merges=merges)
+
+
 def build_tiny_xglm(
     out_dir: str | Path,
     *,
@@ -153,6 +171,7 @@ def build_tiny_xglm(
 TINY_GATED = {
     "llama": ("LlamaConfig", "LlamaForCausalLM", {"hidden_act": "silu"}),
     "mistral": ("MistralConfig", "MistralForCausalLM", {"hidden_act": "silu", "sliding_window": 8}),
+    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", {"hidden_act": "silu"}),
     "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", {"hidden_act": "silu", "head_dim": 16}),
     "gemma": ("GemmaConfig", "GemmaForCausalLM", {"hidden_activation": "gelu_pytorch_tanh", "head_dim": 16}),
     "gemma3_text": (
@@ -169,7 +188,11 @@ def build_tiny_gated(out_dir: str | Path, model_type: str, *, seed: int = 0, sha
     import transformers
 
     config_class, model_class, extra = TINY_GATED[model_type]
-    tokenizer = xglm_tokenizer_from_spm(train_sentencepiece([line.strip() for line in DEFAULT_CORPUS if line.strip()]))
+    corpus = [line.strip() for line in DEFAULT_CORPUS if line.strip()]
+    if model_type == "qwen2":
+        tokenizer = byte_level_bpe_tokenizer(corpus)
+    else:
+        tokenizer = xglm_tokenizer_from_spm(train_sentencepiece(corpus))
     fields = {
         "vocab_size": len(tokenizer),
         "hidden_size": TINY_XGLM_CONFIG["d_model"],
@@ -192,17 +215,32 @@ def build_tiny_gpt2(out_dir: str | Path, *, seed: int = 0) -> Path:
     """A tiny random GPT-2 (learned absolute positions, `Conv1D` FFN), saved like `build_tiny_xglm`."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    fields = dict(n_embd=TINY_XGLM_CONFIG["d_model"], n_layer=TINY_XGLM_CONFIG["num_layers"])
+    fields |= dict(n_head=TINY_XGLM_CONFIG["attention_heads"], n_inner=TINY_XGLM_CONFIG["ffn_dim"])
+    return _build_plain(out_dir, GPT2Config, GPT2LMHeadModel, seed, n_positions=_POSITIONS, **fields)
+
+
+def build_tiny_opt(out_dir: str | Path, *, seed: int = 0) -> Path:
+    """A tiny random OPT (learned positions offset by 2, ReLU FFN, [batch x seq] flattened
+    before the FFN), saved like `build_tiny_xglm`."""
+    from transformers import OPTConfig, OPTForCausalLM
+
+    fields = dict(hidden_size=TINY_XGLM_CONFIG["d_model"], word_embed_proj_dim=TINY_XGLM_CONFIG["d_model"])
+    fields |= dict(num_hidden_layers=TINY_XGLM_CONFIG["num_layers"], ffn_dim=TINY_XGLM_CONFIG["ffn_dim"])
+    fields |= dict(num_attention_heads=TINY_XGLM_CONFIG["attention_heads"], max_position_embeddings=_POSITIONS)
+    return _build_plain(out_dir, OPTConfig, OPTForCausalLM, seed, **fields)
+
+
+_POSITIONS = TINY_XGLM_CONFIG["max_position_embeddings"]
+
+
+def _build_plain(out_dir: str | Path, config_class, model_class, seed: int, **fields) -> Path:
+    """A tiny random plain-FFN model of another family than XGLM, with the tiny XGLM's
+    tokenizer and special ids."""
     tokenizer = xglm_tokenizer_from_spm(train_sentencepiece([line.strip() for line in DEFAULT_CORPUS if line.strip()]))
-    config = GPT2Config(
-        vocab_size=len(tokenizer),
-        n_positions=TINY_XGLM_CONFIG["max_position_embeddings"],
-        n_embd=TINY_XGLM_CONFIG["d_model"],
-        n_layer=TINY_XGLM_CONFIG["num_layers"],
-        n_head=TINY_XGLM_CONFIG["attention_heads"],
-        n_inner=TINY_XGLM_CONFIG["ffn_dim"],
-        **{key: TINY_XGLM_CONFIG[key] for key in ("pad_token_id", "bos_token_id", "eos_token_id")},
-    )
-    return _save_random(Path(out_dir), GPT2LMHeadModel, config, tokenizer, seed)
+    ids = {key: TINY_XGLM_CONFIG[key] for key in ("pad_token_id", "bos_token_id", "eos_token_id")}
+    config = config_class(vocab_size=len(tokenizer), **ids, **fields)
+    return _save_random(Path(out_dir), model_class, config, tokenizer, seed)
 
 
 def _save_random(out_dir: Path, model_class, config, tokenizer, seed: int) -> Path:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ffnscope.activations import activate
-from ffnscope.models import LoadedModel, load_model
+from ffnscope.models import LoadedModel, device_description, load_model
 from ffnscope.prefixes import EncodedSentence
 from ffnscope.shards import SUBLAYERS, ShardSet, iter_chunks, read_dataset
 from ffnscope.snapshot import SnapshotSettings, encode_all, ffn_dims, right_padded, shard_attributes, snapshot
@@ -219,6 +219,7 @@ def extract(spec: dict) -> dict:
         "peak_rss_mb": peak_rss_mb(),
         "rss_after_setup_mb": rss_setup,
         "device": str(loaded.device),
+        "device_name": device_description(loaded.device),
         "dtype": str(loaded.dtype).removeprefix("torch."),
         "threads": torch.get_num_threads(),
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 
 TOOLS = Path(__file__).resolve().parent
@@ -32,6 +33,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]  # the package, and the 
 import bench_measurements as bench  # noqa: E402
 from ffnscope import plan, rsa  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
+from ffnscope.models import device_description  # noqa: E402
 from ffnscope.tables import markdown_table, write_tsv  # noqa: E402
 from ffnscope.testsets import sample_testset  # noqa: E402
 from tiny_xglm import build_tiny_xglm  # noqa: E402
@@ -263,7 +265,7 @@ def paper_run(
     from transformers import AutoTokenizer
 
     measured = {c: plan.measured_costs(extraction_tsv, storage_tsv, c) for c in COMPRESSIONS}
-    cpu_cost = measured[COMPRESSIONS[0]]["cpu_seconds_per_gflop"]  # the same for every compression
+    devices = plan.device_costs(measured[COMPRESSIONS[0]], gpu_tflops, "auto")  # the same for every compression
     words = np.mean([len(s.split()) for side in sides.values() for s in side])
     tok = AutoTokenizer.from_pretrained(gemma_tokenizer)
     all_sents = [s for side in sides.values() for s in side]
@@ -272,7 +274,7 @@ def paper_run(
     )
     rows = []
     for name, dims in plan.XGLM.items():
-        for device, cost in plan.device_costs(cpu_cost, gpu_tflops).items():
+        for device, dtype, cost in devices:
             for compression, st in measured.items():
                 for pre in (False, True):
                     est = plan.estimate_run(
@@ -290,6 +292,7 @@ def paper_run(
                         {
                             "model": name,
                             "device": device,
+                            "compute_dtype": dtype,
                             "compression": compression,
                             "store_pre_activation": pre,
                             "seconds_per_gflop": cost,
@@ -351,6 +354,7 @@ SECTIONS = [  # (file, heading, columns, row filter): summary.md shows every fil
         [
             "model",
             "device",
+            "compute_dtype",
             "compression",
             "n_prefixes",
             "n_tokens",
@@ -439,7 +443,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     header = (
         f"Last run {time.strftime('%Y-%m-%d %H:%M')}: load average at start {os.getloadavg()}; "
-        f"{os.cpu_count()} cores, {args.threads} threads; extraction on {len(sentences)} WMT14 sentences "
+        f"{device_description(torch.device('cpu'))}, {os.cpu_count()} cores, {args.threads} threads; "
+        f"extraction on {len(sentences)} WMT14 sentences "
         f"({args.per_side} per side). Sections not re-run keep their earlier numbers."
     )
     with tempfile.TemporaryDirectory(prefix="ffnscope-bench-") as tmp:

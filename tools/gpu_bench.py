@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests"), str(REPO / "tools")]
 
 from bench_measurements import matmul_rate, synchronize  # noqa: E402
 from ffnscope.atomic import write_text  # noqa: E402
-from ffnscope.models import load_model  # noqa: E402
+from ffnscope.models import device_description, load_model  # noqa: E402
 from ffnscope.shards import ShardSet  # noqa: E402
 from ffnscope.snapshot import SnapshotSettings, snapshot  # noqa: E402
 from ffnscope.tables import markdown_table  # noqa: E402
@@ -129,7 +129,7 @@ def main(argv: list[str]) -> None:
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA device: run on a GPU machine, or --device cpu --quick to check the script")
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    name = device_description(device)
     m, repeats, n_sentences, n_rows = (256, 2, 32, 8192) if args.quick else (8192, 20, 4096, 262144)
     k, n = GEMMA_270M["hidden_size"], GEMMA_270M["intermediate_size"]
     rows = []

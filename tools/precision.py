@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,26 +33,12 @@ sys.path.insert(0, str(REPO / "src"))
 
 from ffnscope.atomic import write_text  # noqa: E402
 from ffnscope.figures import FIGURES  # noqa: E402
+from ffnscope.models import device_description  # noqa: E402
 from ffnscope.precision import VALUES, compare_runs  # noqa: E402
 from ffnscope.tables import markdown_table, read_tsv  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 OUT = REPO / "results" / "bench"
-
-
-def cpu_description() -> str:
-    """The CPU model and its matmul-relevant flags (AVX-512, bfloat16, AMX)."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_fp16")
-    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'no AVX-512'})"
 
 
 def demo_model(config: dict, cores: int) -> dict:
@@ -171,7 +157,8 @@ def main(argv: list[str]) -> None:
     text = [
         "# Compute precision of the snapshots: effect on the paper's metrics",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M')}, {cpu_description()}, {args.cores} cores; the demo's tables "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {device_description(torch.device('cpu'))}, {args.cores} cores; "
+        "the demo's tables "
         "(Gemma 3 270M, 8 WMT14 sides, method paper), each dtype's run against float32's. "
         "`diff_per_ci_half`: the absolute difference over the half-width of float32's 95 % bootstrap interval.",
         "",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -51,6 +53,27 @@ def native_bfloat16(device: torch.device) -> str | None:
     if torch.cpu._is_avx512_bf16_supported():
         return "AVX512_BF16"
     return None
+
+
+# CPU flags that set the matmul rate of float32 and bfloat16 (docs/performance.md)
+_MATMUL_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_fp16")
+
+
+def device_description(device: torch.device, cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The device's model name, for shards and benchmark tables: a GPU's name, or a CPU's
+    model and matmul-relevant flags (timings on different CPUs compare only by these)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:  # not Linux: the model name platform reports, no flags
+        return model
+    return f"{model} ({', '.join(f for f in _MATMUL_FLAGS if f in flags) or 'no AVX2'})"
 
 
 def resolve_dtype(dtype: str, device: torch.device, cpu_bfloat16: bool = True) -> tuple[torch.dtype, str]:

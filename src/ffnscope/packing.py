@@ -7,8 +7,8 @@ at every sentence, and attention, the one step that must keep sentences apart, r
 packed queries, keys and values into right-padded groups of sentences of similar length, one
 causal SDPA call per group (right padding needs no mask under causal attention; a band mask
 where a sentence outruns a sliding window), and scatters the result back. Families whose
-packed rows are tested equal to padded ones (`PACKED_FAMILIES`) pack; the others (XGLM, OPT,
-BLOOM, Qwen 2, Gemma 2's soft-capped attention) run padded.
+packed rows are tested equal to padded ones (`PACKED_FAMILIES`) pack; the others (XGLM's and
+BLOOM's attention takes no attention function, Gemma 2's scores are soft-capped) run padded.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .models import LoadedModel
 IMPLEMENTATION = "ffnscope_packed"
 # transformers model types whose attention goes through its attention interface with plain
 # causal SDPA semantics, tested packed against padded (tests/test_packing.py)
-PACKED_FAMILIES = ("gemma", "gemma3_text", "gpt2", "llama", "mistral", "qwen3")
+PACKED_FAMILIES = ("gemma", "gemma3_text", "gpt2", "llama", "mistral", "opt", "qwen2", "qwen3")
 
 
 @dataclass(frozen=True)

@@ -127,35 +127,45 @@ def model_dims(name: str, path: str) -> ModelDims | None:
     return dims_from_config(json.loads(config.read_text())) if config.is_file() else None
 
 
+# The benchmark's ways that are the workflow's own snapshot, one per compute dtype it measures
+SNAPSHOT_WAYS = ("snapshot", "snapshot_bfloat16")
+
+
 def measured_costs(extraction_tsv: str | Path, storage_tsv: str | Path, compression: str) -> dict:
-    """Per-token cost of our snapshot on the benchmark machine and the stored size and write
-    speed of `compression`, from tools/benchmark.py's tables. The cost is that of the largest
-    model measured: a tiny model's time is mostly fixed costs per batch, which do not scale
-    with FLOPs."""
+    """Per-token cost of our snapshot on the benchmark machine, per compute dtype, and the
+    stored size and write speed of `compression`, from tools/benchmark.py's tables. The cost
+    is that of the largest model measured: a tiny model's time is mostly fixed costs per
+    batch, which do not scale with FLOPs."""
     ext = pd.read_csv(extraction_tsv, sep="\t")
-    snaps = ext[ext.way == "snapshot"]
-    snap = snaps.loc[(snaps.params_per_layer * snaps.n_layers).idxmax()]
-    seq = snap.n_tokens / snap.n_sentences
-    cost = seconds_per_gflop(
-        snap.seconds,
-        int(snap.n_tokens),
-        flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq),
-    )
+    snaps = ext[ext.way.isin(SNAPSHOT_WAYS)]
+    snaps = snaps[snaps.params_per_layer * snaps.n_layers == (snaps.params_per_layer * snaps.n_layers).max()]
+    costs = {}
+    for snap in snaps.itertuples():
+        seq = snap.n_tokens / snap.n_sentences
+        flops = flops_per_token(int(snap.params_per_layer), int(snap.n_layers), int(snap.d_model), seq)
+        costs[snap.dtype] = seconds_per_gflop(snap.seconds, int(snap.n_tokens), flops)
     store = pd.read_csv(storage_tsv, sep="\t").set_index("compression").loc[compression]
     return {
-        "cpu_seconds_per_gflop": cost,
+        "cpu": snaps.device_name.iloc[0],
+        "cpu_seconds_per_gflop": costs,
         "bytes_per_value": float(store.bytes_per_value),
         "write_mb_s": float(store.write_mb_s),
     }
 
 
-def device_costs(cpu_seconds_per_gflop: float, gpu_tflops: float) -> dict[str, float]:
-    """Seconds per GFLOP of the devices a run is sized for: the benchmark machine's CPU as
-    measured, and a GPU at an assumed sustained throughput."""
-    return {
-        "CPU of the benchmark machine (measured)": cpu_seconds_per_gflop,
-        f"GPU at {gpu_tflops:g} TFLOP/s (assumed)": 1 / (gpu_tflops * 1e3),
-    }
+def device_costs(costs: dict, gpu_tflops: float, compute_dtype: str) -> list[tuple[str, str, float]]:
+    """(device, compute dtype, seconds per GFLOP) of the devices a run is sized for: the
+    benchmark machine's CPU as measured at each dtype `compute_dtype` can mean there (`auto`:
+    float32 on CPUs without native bfloat16, bfloat16 on those with it), and a GPU at an
+    assumed sustained throughput (`auto`: bfloat16, as on every GPU of compute capability 8.0
+    on). A dtype the benchmark did not measure costs NaN."""
+    measured = costs["cpu_seconds_per_gflop"]
+    cpu_dtypes = list(measured) if compute_dtype == "auto" else [compute_dtype]
+    gpu_dtype = "bfloat16" if compute_dtype == "auto" else compute_dtype
+    return [
+        *((f"CPU: {costs['cpu']} (measured)", d, measured.get(d, float("nan"))) for d in cpu_dtypes),
+        (f"GPU at {gpu_tflops:g} TFLOP/s (assumed)", gpu_dtype, 1 / (gpu_tflops * 1e3)),
+    ]
 
 
 def plan_table(
@@ -168,17 +178,18 @@ def plan_table(
     words_per_sentence: float,
     tokens_per_word: float,
     methods: list[str],
+    compute_dtype: str,
 ) -> pd.DataFrame:
-    """One row per (model, device): snapshot hours and disk of the configured run. `models`:
-    dicts with name, path and the analysed layer count (and `like`: the model whose dimensions
-    a random_init control has, at `path`)."""
+    """One row per (model, device, compute dtype): snapshot hours and disk of the configured
+    run. `models`: dicts with name, path and the analysed layer count (and `like`: the model
+    whose dimensions a random_init control has, at `path`)."""
     rows = []
     for m in models:
         dims = model_dims(m.get("like") or m["name"], m["path"])
         if dims is None:
             rows.append({"model": m["name"], "device": "unknown: no config.json yet"})
             continue
-        for device, cost in device_costs(costs["cpu_seconds_per_gflop"], gpu_tflops).items():
+        for device, dtype, cost in device_costs(costs, gpu_tflops, compute_dtype):
             est = estimate_run(
                 dims,
                 seconds_per_gflop=cost,
@@ -195,6 +206,7 @@ def plan_table(
                 {
                     "model": m["name"],
                     "device": device,
+                    "compute_dtype": dtype,
                     "n_prefixes": est.n_prefixes,
                     "n_tokens": est.n_tokens,
                     "snapshot_hours": est.hours,

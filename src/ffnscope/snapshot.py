@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from . import __version__, packing
-from .models import LoadedModel
+from .models import LoadedModel, device_description
 from .prefixes import EncodedSentence, encode_sentence
 from .shards import PRE_ACTIVATION, SUBLAYERS, ShardSet
 
@@ -186,9 +185,10 @@ def _run_until(loaded: LoadedModel, inputs: dict, layers: list[int], capture, wi
     layer in `layers`."""
     decoder_layers = loaded.adapter.decoder_layers(loaded.base)
     last = max(layers)
+    batch_seq = inputs["input_ids"].shape
 
     def capture_and_stop(layer, name, tensor):
-        capture(layer, name, tensor)
+        capture(layer, name, tensor.view(*batch_seq, tensor.shape[-1]))  # OPT flattens [batch x seq]
         if layer == last and name == "combinator":
             raise _StopForward
 
@@ -380,8 +380,7 @@ def compute_device(loaded: LoadedModel) -> tuple[str, str, str]:
     """(device, device name, compute dtype) the weights actually live on and in, read from
     the model itself rather than from the settings that asked for them."""
     param = next(loaded.model.parameters())
-    name = torch.cuda.get_device_name(param.device) if param.device.type == "cuda" else platform.processor() or "cpu"
-    return str(param.device), name, str(param.dtype).removeprefix("torch.")
+    return str(param.device), device_description(param.device), str(param.dtype).removeprefix("torch.")
 
 
 def shard_attributes(

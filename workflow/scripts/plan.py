@@ -17,6 +17,7 @@ table = plan_table(
     words_per_sentence=p.plan["words_per_sentence"],
     tokens_per_word=p.plan["tokens_per_word"],
     methods=p.methods,
+    compute_dtype=p.compute_dtype,
 )
 write_tsv(table, snakemake.output[0])
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
