@@ -23,7 +23,7 @@ from ffnscope.snapshot import (
     snapshot,
     windows,
 )
-from tiny_xglm import build_tiny_gated, build_tiny_opt
+from tiny_xglm import build_tiny_bloom, build_tiny_gated, build_tiny_opt
 
 # Float32 activations of one full pass vs. a prefix pass differ only by summation order.
 RTOL = 1e-4
@@ -51,16 +51,25 @@ def opt_ffn(model, layer, x):
     return pre, d, block.fc2(d)
 
 
+def bloom_ffn(model, layer, x):
+    mlp = model.transformer.h[layer].mlp
+    pre = mlp.dense_h_to_4h(x)
+    d = mlp.gelu_impl(pre)
+    return pre, d, mlp.dense_4h_to_h(d)
+
+
 FFN_INPUT = {
     xglm_ffn: "model.layers.{layer}.fc1",
     gated_ffn: "model.layers.{layer}.mlp",
     opt_ffn: "model.decoder.layers.{layer}.fc1",
+    bloom_ffn: "transformer.h.{layer}.mlp.dense_h_to_4h",
 }
 # The hooked W1, named relative to the base model (the shard attribute).
 FIRST_LINEAR = {
     xglm_ffn: "layers.{layer}.fc1",
     gated_ffn: "layers.{layer}.mlp.gate_proj",
     opt_ffn: "decoder.layers.{layer}.fc1",
+    bloom_ffn: "h.{layer}.mlp.dense_h_to_4h",
 }
 
 
@@ -88,7 +97,7 @@ def reference_rows(model, ffn, layers, ids, positions):
         with torch.no_grad():
             for p in positions:
                 seen.clear()
-                model.model(input_ids=torch.tensor([ids[: p + 1]]))
+                model.base_model(input_ids=torch.tensor([ids[: p + 1]]))
                 for layer in layers:
                     rows[layer].append([v.numpy() for v in ffn(model, layer, seen[layer])])
     finally:
@@ -194,10 +203,11 @@ def test_gemma_single_pass_equals_per_prefix_passes(gemma_dir, wmt_sentences, tm
     check_single_pass(gemma_dir, wmt_sentences[:5], [0, 9, 17], gated_ffn, tmp_path, token_budget=200)
 
 
-@pytest.mark.parametrize("model_type", ["llama", "gemma3_text", "qwen2"])
+@pytest.mark.parametrize("model_type", ["llama", "gemma3_text", "qwen2", "gemma2"])
 def test_tiny_gated_single_pass_equals_per_prefix_passes(model_type, wmt_sentences, tmp_path):
     """Packed passes (`ffnscope.packing`) against unbatched prefix passes; the tiny Gemma's
-    sliding window (8 tokens) is shorter than the sentences; Qwen 2's byte-level BPE has no BOS."""
+    sliding window (8 tokens) is shorter than the sentences; Qwen 2's byte-level BPE has no BOS;
+    Gemma 2 (soft-capped scores) runs padded."""
     model_dir = build_tiny_gated(tmp_path / model_type, model_type)
     check_single_pass(model_dir, wmt_sentences, [0, 3], gated_ffn, tmp_path, token_budget=300)
 
@@ -207,6 +217,12 @@ def test_tiny_opt_single_pass_equals_per_prefix_passes(packing, wmt_sentences, t
     """OPT flattens [batch x seq] before its FFN and offsets its learned positions by 2."""
     model_dir = build_tiny_opt(tmp_path / "opt")
     check_single_pass(model_dir, wmt_sentences, [0, 3], opt_ffn, tmp_path, token_budget=300, packing=packing)
+
+
+def test_tiny_bloom_single_pass_equals_per_prefix_passes(wmt_sentences, tmp_path):
+    """BLOOM's ALiBi attention biases by the padding mask's positions; it runs padded."""
+    model_dir = build_tiny_bloom(tmp_path / "bloom")
+    check_single_pass(model_dir, wmt_sentences, [0, 3], bloom_ffn, tmp_path, token_budget=300)
 
 
 def test_sentence_without_prefix_names_test_set_language_and_sentence(tiny_xglm_dir, tmp_path):

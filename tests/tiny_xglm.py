@@ -174,6 +174,11 @@ TINY_GATED = {
     "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", {"hidden_act": "silu"}),
     "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", {"hidden_act": "silu", "head_dim": 16}),
     "gemma": ("GemmaConfig", "GemmaForCausalLM", {"hidden_activation": "gelu_pytorch_tanh", "head_dim": 16}),
+    "gemma2": (  # soft-capped attention scores (default 50), alternating sliding-window layers
+        "Gemma2Config",
+        "Gemma2ForCausalLM",
+        {"hidden_activation": "gelu_pytorch_tanh", "head_dim": 16, "sliding_window": 8, "query_pre_attn_scalar": 16},
+    ),
     "gemma3_text": (
         "Gemma3TextConfig",
         "Gemma3ForCausalLM",
@@ -229,6 +234,16 @@ def build_tiny_opt(out_dir: str | Path, *, seed: int = 0) -> Path:
     fields |= dict(num_hidden_layers=TINY_XGLM_CONFIG["num_layers"], ffn_dim=TINY_XGLM_CONFIG["ffn_dim"])
     fields |= dict(num_attention_heads=TINY_XGLM_CONFIG["attention_heads"], max_position_embeddings=_POSITIONS)
     return _build_plain(out_dir, OPTConfig, OPTForCausalLM, seed, **fields)
+
+
+def build_tiny_bloom(out_dir: str | Path, *, seed: int = 0) -> Path:
+    """A tiny random BLOOM (ALiBi instead of positions, FFN of 4 d), saved like `build_tiny_xglm`."""
+    from transformers import BloomConfig, BloomForCausalLM
+
+    fields = dict(hidden_size=TINY_XGLM_CONFIG["d_model"], n_layer=TINY_XGLM_CONFIG["num_layers"])
+    return _build_plain(
+        out_dir, BloomConfig, BloomForCausalLM, seed, n_head=TINY_XGLM_CONFIG["attention_heads"], **fields
+    )
 
 
 _POSITIONS = TINY_XGLM_CONFIG["max_position_embeddings"]
