@@ -130,14 +130,17 @@ def main(argv: list[str]) -> None:
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA device: run on a GPU machine, or --device cpu --quick to check the script")
     name = device_description(device)
-    m, repeats, n_sentences, n_rows = (256, 2, 32, 8192) if args.quick else (8192, 20, 4096, 262144)
-    k, n = GEMMA_270M["hidden_size"], GEMMA_270M["intermediate_size"]
+    # --quick: sizes a CPU without native bfloat16 (0.1-0.4 GFLOP/s emulated) runs in seconds
+    m, repeats, n_sentences, n_rows = (64, 1, 4, 8192) if args.quick else (8192, 20, 4096, 262144)
+    gemma = {**GEMMA_270M, "num_hidden_layers": 2} if args.quick else GEMMA_270M
+    big = {key: width // 8 for key, width in XGLM_7_5B.items()} if args.quick else XGLM_7_5B
+    k, n = gemma["hidden_size"], gemma["intermediate_size"]
     rows = []
     for dtype, tf32 in ((torch.float32, False), (torch.float32, True), (torch.bfloat16, False)):
         if tf32 and device.type != "cuda":
             continue
         torch.backends.cuda.matmul.allow_tf32 = tf32
-        for shape in ((m, k, n), (m, XGLM_7_5B["d_model"], XGLM_7_5B["ffn_dim"])):
+        for shape in ((m, k, n), (m, big["d_model"], big["ffn_dim"])):
             rows.append(
                 {
                     "measure": f"matmul {shape[0]}x{shape[1]}x{shape[2]}",
@@ -149,7 +152,7 @@ def main(argv: list[str]) -> None:
     gemma_rate = {r["dtype"]: r["gflop_s"] for r in rows if r["measure"] == f"matmul {m}x{k}x{n}"}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        model_dir = build_tiny_gated(work / "gemma-shape", "gemma3_text", shape=GEMMA_270M)
+        model_dir = build_tiny_gated(work / "gemma-shape", "gemma3_text", shape=gemma)
         texts = sentences(n_sentences)
         for dtype in ("float32", "bfloat16"):
             rows.append(extraction(model_dir, args.device, dtype, texts, work, gemma_rate[dtype]))
