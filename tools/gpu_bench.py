@@ -130,7 +130,7 @@ def main(argv: list[str]) -> None:
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA device: run on a GPU machine, or --device cpu --quick to check the script")
     name = device_description(device)
-    # --quick: sizes a CPU without native bfloat16 (0.1-0.4 GFLOP/s emulated) runs in seconds
+    # --quick: a check of the script that a CPU without native bfloat16 (emulated) runs in seconds
     m, repeats, n_sentences, n_rows = (64, 1, 4, 8192) if args.quick else (8192, 20, 4096, 262144)
     gemma = {**GEMMA_270M, "num_hidden_layers": 2} if args.quick else GEMMA_270M
     big = {key: width // 8 for key, width in XGLM_7_5B.items()} if args.quick else XGLM_7_5B

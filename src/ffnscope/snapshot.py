@@ -188,7 +188,7 @@ def _run_until(loaded: LoadedModel, inputs: dict, layers: list[int], capture, wi
     batch_seq = inputs["input_ids"].shape
 
     def capture_and_stop(layer, name, tensor):
-        capture(layer, name, tensor.view(*batch_seq, tensor.shape[-1]))  # OPT flattens [batch x seq]
+        capture(layer, name, tensor.reshape(*batch_seq, tensor.shape[-1]))  # OPT flattens [batch x seq]
         if layer == last and name == "combinator":
             raise _StopForward
 
